@@ -1,0 +1,244 @@
+"""Paths, run profiles, seeding, device choice and the banner every notebook prints first.
+
+Everything is relative to the repository root, so nothing depends on where a learner cloned
+the course. Directories can be moved with environment variables (read at call time):
+
+==========================  ==========================================  =====================
+variable                    meaning                                     default
+==========================  ==========================================  =====================
+``COURSE_DATA_DIR``         committed data and the caches below it      ``<repo>/data``
+``COURSE_CACHE_DIR``        raw downloads and cleaned tables            ``<data>/raw``,
+                                                                        ``<data>/processed``
+``COURSE_ARTIFACTS_DIR``    embeddings, trained scorers (with manifest) ``<repo>/artifacts``
+``COURSE_DATA_MIRROR``      a teacher's offline copy of the raw data    (unset)
+``COURSE_PROFILE``          ``default`` (the real course) or ``smoke``  ``default``
+==========================  ==========================================  =====================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import random
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROFILES = ("default", "smoke")
+# The one place that names the course's GitHub repository (Colab badges and the Colab set-up use it).
+REPOSITORY = "bandits-bert-course/course"
+BRANCH = "main"
+DEFAULT_SEED = 2024
+
+
+def _env_path(variable: str, default: Path) -> Path:
+    value = os.environ.get(variable)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def colab_url(notebook: str) -> str:
+    """Open-in-Colab address of ``notebook`` (a path relative to ``notebooks/``)."""
+    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/notebooks/{notebook}"
+
+
+def data_dir() -> Path:
+    """Directory of committed data (``data/``), overridable by ``COURSE_DATA_DIR``."""
+    return _env_path("COURSE_DATA_DIR", REPO_ROOT / "data")
+
+
+def raw_dir() -> Path:
+    """Cache of raw datasets as fetched and verified (``data/raw/``, git-ignored)."""
+    cache = os.environ.get("COURSE_CACHE_DIR")
+    return (Path(cache).expanduser().resolve() / "raw") if cache else data_dir() / "raw"
+
+
+def processed_dir() -> Path:
+    """Cache of cleaned tables (``data/processed/``, git-ignored)."""
+    cache = os.environ.get("COURSE_CACHE_DIR")
+    return (Path(cache).expanduser().resolve() / "processed") if cache else data_dir() / "processed"
+
+
+def artifacts_dir() -> Path:
+    """Embeddings, trained models and their manifests (``artifacts/``, git-ignored)."""
+    return _env_path("COURSE_ARTIFACTS_DIR", REPO_ROOT / "artifacts")
+
+
+def mirror_dir() -> Path | None:
+    """The offline data mirror named by ``COURSE_DATA_MIRROR``, or None when unset."""
+    value = os.environ.get("COURSE_DATA_MIRROR")
+    return Path(value).expanduser().resolve() if value else None
+
+
+def profile() -> str:
+    """The run profile from ``COURSE_PROFILE``: ``default`` (full course) or ``smoke`` (fast subset)."""
+    name = os.environ.get("COURSE_PROFILE", "default").strip().lower() or "default"
+    if name not in PROFILES:
+        raise ValueError(f"COURSE_PROFILE={name!r} is not a known profile; use one of {PROFILES}")
+    return name
+
+
+def seed_everything(seed: int = DEFAULT_SEED) -> np.random.Generator:
+    """Seed Python's ``random``, numpy's legacy global state and torch (if installed).
+
+    Returns a fresh ``numpy.random.Generator`` seeded with ``seed``: pass it (or generators
+    spawned from it) explicitly to everything random, as the course does.
+    """
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    random.seed(int(seed))
+    np.random.seed(int(seed) % 2**32)  # noqa: NPY002 (legacy global state, for third-party code)
+    try:
+        import torch
+    except ImportError:
+        pass
+    else:
+        torch.manual_seed(int(seed))
+    return np.random.default_rng(int(seed))
+
+
+def get_device(prefer: str | None = None):
+    """Choose the torch device: ``prefer`` if given, else CUDA, then Apple MPS, then CPU.
+
+    Same idea as d2l's ``try_gpu`` (Zhang et al., Dive into Deep Learning, section 6.7).
+    Returns a ``torch.device``.
+    """
+    import torch
+
+    if prefer is not None:
+        device = torch.device(prefer)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError("CUDA was asked for but is not available; use prefer=None to fall back to the CPU")
+        return device
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def package_version(name: str) -> str | None:
+    """Installed version of a distribution, or None when it is not installed."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def banner(seed: int = DEFAULT_SEED, device=None) -> str:
+    """One line naming Python, key library versions, device, seed and profile."""
+    parts = [f"python {platform.python_version()}"]
+    for name in ("numpy", "pandas", "torch", "transformers"):
+        version = package_version(name)
+        if version:
+            parts.append(f"{name} {version}")
+    if device is None and package_version("torch"):
+        device = get_device()
+    if device is not None:
+        parts.append(f"device {device}")
+    parts += [f"seed {seed}", f"profile {profile()}"]
+    return " | ".join(parts)
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it onto ``target`` only on success.
+
+    A crash or an exception in the block leaves no partial file behind.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    os.close(handle)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_manifest(directory: str | os.PathLike, files: list[str], **info) -> Path:
+    """Write ``manifest.json`` in ``directory`` describing an artifact.
+
+    Records each file's sha256 and size, library versions, the time and any ``info`` given
+    (shapes, seed, device...). ``files`` are names relative to ``directory``.
+    """
+    directory = Path(directory)
+    entries = {}
+    for name in files:
+        path = directory / name
+        entries[name] = {"sha256": sha256_of(path), "bytes": path.stat().st_size}
+    manifest = {
+        "files": entries,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": {n: package_version(n) for n in ("numpy", "pandas", "torch", "transformers")},
+        **info,
+    }
+    out = directory / "manifest.json"
+    with atomic_path(out) as tmp:
+        tmp.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+    return out
+
+
+def read_manifest(directory: str | os.PathLike, verify: bool = True) -> dict:
+    """Read ``manifest.json`` from ``directory``; with ``verify``, check every file's sha256.
+
+    Raises ``FileNotFoundError`` when the manifest or a file is missing and ``ValueError`` when
+    a file's content differs from what the manifest recorded.
+    """
+    directory = Path(directory)
+    manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    if verify:
+        for name, entry in manifest["files"].items():
+            actual = sha256_of(directory / name)
+            if actual != entry["sha256"]:
+                raise ValueError(
+                    f"{directory / name} does not match its manifest (sha256 {actual[:12]}... "
+                    f"!= {entry['sha256'][:12]}...): delete {directory} to rebuild it"
+                )
+    return manifest
+
+
+def environment_report(requirements: str | os.PathLike | None = None):
+    """Check installed packages against ``requirements.txt``: one row per package, OK or FAIL.
+
+    Returns a DataFrame with columns package, required, installed, status. Like the
+    environment checker of Raschka's LLMs-from-scratch, but read from the course's own file.
+    """
+    import pandas as pd
+    from packaging.requirements import Requirement
+
+    path = Path(requirements) if requirements else REPO_ROOT / "requirements.txt"
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        requirement = Requirement(line)
+        installed = package_version(requirement.name)
+        if installed is None:
+            status = "FAIL: not installed"
+        elif requirement.specifier and not requirement.specifier.contains(installed, prereleases=True):
+            status = f"FAIL: needs {requirement.specifier}"
+        else:
+            status = "OK"
+        rows.append((requirement.name, str(requirement.specifier) or "any", installed or "-", status))
+    return pd.DataFrame(rows, columns=["package", "required", "installed", "status"])

@@ -1,0 +1,44 @@
+"""Every exercise has a checker, and every checker accepts its solution.
+
+nbval re-runs the solution notebooks, where each checker call is asserted; this test checks
+the stored runs: each course notebook's exercises are answered in its solution notebook and
+every verdict there is a tick.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+
+from helpers.config import REPO_ROOT
+
+COURSE = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+CHECKER_CALL = re.compile(r"check\.(nb\d\d)\.(exercise_\w+)\(")
+
+
+def _calls(notebook) -> list[tuple[str, str]]:
+    return [m.groups() for c in notebook.cells if c.cell_type == "code" for m in CHECKER_CALL.finditer(c.source)]
+
+
+@pytest.mark.parametrize("path", COURSE, ids=[p.name for p in COURSE])
+def test_solution_answers_every_exercise(path):
+    course = nbformat.read(path, as_version=4)
+    calls = _calls(course)
+    assert len(calls) >= 3, f"{path.name} has {len(calls)} checked exercises; the course asks for at least 3"
+    solution_path = REPO_ROOT / "notebooks" / "solutions" / path.name.replace(".ipynb", "_solutions.ipynb")
+    assert solution_path.is_file(), f"no solution notebook {solution_path.name}"
+    solution = nbformat.read(solution_path, as_version=4)
+    assert _calls(solution) == calls, "the solution does not call the same checkers in the same order"
+    verdicts = [line for c in solution.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                for line in o.get("text", "").splitlines() if line.startswith(("✅", "❌"))]
+    assert len(verdicts) == len(calls) and all(v.startswith("✅") for v in verdicts), verdicts
+
+
+def test_a_checker_rejects_a_wrong_answer(capsys):
+    from helpers.check import nb00
+
+    assert not nb00.exercise_2(0.5)
+    assert "not yet" in capsys.readouterr().out
+    assert not nb00.exercise_2("a string")
