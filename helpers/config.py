@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import random
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,8 +87,10 @@ def profile() -> str:
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> np.random.Generator:
-    """Seed Python's ``random``, numpy's legacy global state and torch (if installed).
+    """Seed Python's ``random``, numpy's legacy global state and torch (when already imported).
 
+    torch is seeded only if the caller imported it (importing it here would cost seconds in
+    notebooks that never use it): notebooks that train import torch before seeding.
     Returns a fresh ``numpy.random.Generator`` seeded with ``seed``: pass it (or generators
     spawned from it) explicitly to everything random, as the course does.
     """
@@ -95,11 +98,8 @@ def seed_everything(seed: int = DEFAULT_SEED) -> np.random.Generator:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)  # noqa: NPY002 (legacy global state, for third-party code)
-    try:
-        import torch
-    except ImportError:
-        pass
-    else:
+    torch = sys.modules.get("torch")
+    if torch is not None:
         torch.manual_seed(int(seed))
     return np.random.default_rng(int(seed))
 
@@ -134,13 +134,13 @@ def package_version(name: str) -> str | None:
 
 
 def banner(seed: int = DEFAULT_SEED, device=None) -> str:
-    """One line naming Python, key library versions, device, seed and profile."""
+    """One line naming Python, key library versions, device (when torch is in use), seed and profile."""
     parts = [f"python {platform.python_version()}"]
     for name in ("numpy", "pandas", "torch", "transformers"):
         version = package_version(name)
         if version:
             parts.append(f"{name} {version}")
-    if device is None and package_version("torch"):
+    if device is None and "torch" in sys.modules:  # name the device only where torch is in use
         device = get_device()
     if device is not None:
         parts.append(f"device {device}")
