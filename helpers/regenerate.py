@@ -6,8 +6,10 @@ Usage, from the repository root::
     python -m helpers.regenerate notebooks/02_*.ipynb
 
 Each notebook runs in a fresh kernel in its own folder under the ``default`` profile (unless
-``COURSE_PROFILE`` says otherwise). Widget state is not stored (GitHub cannot render it), and
-widget views keep only their plain-text fallback, so the stored notebook reads everywhere.
+``COURSE_PROFILE`` says otherwise). Before it runs, its Colab set-up cell is written (or
+refreshed) from :func:`helpers.config.colab_setup_source`. Widget state and widget views
+(progress bars, sliders) are not stored: GitHub cannot render them, and a progress bar's text
+fallback is its first frame (0%), which would mislead a reader.
 """
 
 from __future__ import annotations
@@ -17,21 +19,34 @@ import os
 import time
 from pathlib import Path
 
-from helpers.config import REPO_ROOT
+from helpers.config import REPO_ROOT, colab_setup_source
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+COLAB_TAG = "colab-setup"
+
+
+def ensure_colab_cell(notebook) -> None:
+    """Put the Colab set-up cell (tagged ``colab-setup`` and ``nbval-skip``) right after the title."""
+    import nbformat
+
+    source = colab_setup_source()
+    for cell in notebook.cells:
+        if COLAB_TAG in cell.metadata.get("tags", []):
+            cell.source = source
+            return
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": [COLAB_TAG, "nbval-skip"]})
+    notebook.cells.insert(1, cell)
 
 
 def strip_widgets(notebook) -> None:
-    """Remove saved widget state and widget-view outputs (keeping their text fallback) in place."""
+    """Remove saved widget state and widget-view outputs (progress bars, sliders) in place.
+
+    A cell that draws a slider also draws its static figure, which stays.
+    """
     notebook.metadata.pop("widgets", None)
     for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data")
-            if data and WIDGET_MIME in data:
-                data.pop(WIDGET_MIME)
-                if not data:
-                    data["text/plain"] = ""
+        if "outputs" in cell:
+            cell.outputs = [o for o in cell.outputs if WIDGET_MIME not in o.get("data", {})]
 
 
 def run_notebook(path: Path, timeout: int = 900) -> float:
@@ -40,7 +55,10 @@ def run_notebook(path: Path, timeout: int = 900) -> float:
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", store_widget_state=False,
+    ensure_colab_cell(notebook)
+    # Widget state is kept during the run (nbclient fails on output-capturing widgets
+    # otherwise) and stripped afterwards.
+    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", store_widget_state=True,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()

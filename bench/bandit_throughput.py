@@ -1,0 +1,194 @@
+"""Arm pulls per second of the course's vectorised bandit learners, against mabwiser.
+
+Each learner of ``helpers.bandits`` plays a Bernoulli bandit with K = 10 arms in R = 1,000
+independent runs for T = 10,000 rounds (10 million pulls, all runs stepped together). The
+reference is mabwiser's sequential API (``predict`` then ``partial_fit`` for one decision at a
+time) timed on a few thousand pulls of the same problem, in the same process, so the ratio
+does not depend much on the machine. A bare-bones vectorised numpy UCB1 (no checks, no tie
+breaking) shows what the course's checks and bookkeeping cost.
+
+Usage, from the repository root::
+
+    python bench/bandit_throughput.py                 # full run, prints a table
+    python bench/bandit_throughput.py --write         # ... and updates bench/RESULTS.md
+    python bench/bandit_throughput.py --horizon 1000  # quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from helpers import bandits as B  # noqa: E402
+from helpers.config import REPO_ROOT, package_version  # noqa: E402
+from helpers.envs import BernoulliBandit, simulate  # noqa: E402
+
+SECTION = "## Bandit throughput (`bench/bandit_throughput.py`)"
+
+
+def problem_means(n_arms: int) -> np.ndarray:
+    """Click-rate-like arm means: 0.5% to 5%, evenly spaced."""
+    return np.linspace(0.005, 0.05, n_arms)
+
+
+def ours(cls, kwargs: dict, means: np.ndarray, n_runs: int, horizon: int) -> float:
+    """Pulls per second of one course learner (wall clock, whole simulate() loop)."""
+    learner = cls(means.size, n_runs, rng=1, **kwargs)
+    env = BernoulliBandit(means, n_runs, rng=2)
+    start = time.perf_counter()
+    simulate(learner, env, horizon)
+    return n_runs * horizon / (time.perf_counter() - start)
+
+
+def naive_ucb1(means: np.ndarray, n_runs: int, horizon: int) -> float:
+    """Pulls per second of a minimal vectorised UCB1: no validation, first-index ties."""
+    rng = np.random.default_rng(3)
+    n_arms = means.size
+    counts = np.zeros((n_runs, n_arms))
+    sums = np.zeros((n_runs, n_arms))
+    rows = np.arange(n_runs)
+    start = time.perf_counter()
+    for t in range(horizon):
+        if t < n_arms:
+            arms = np.full(n_runs, t)
+        else:
+            arms = np.argmax(sums / counts + np.sqrt(2.0 * math.log(t) / counts), axis=1)
+        rewards = rng.random(n_runs) < means[arms]
+        counts[rows, arms] += 1
+        sums[rows, arms] += rewards
+    return n_runs * horizon / (time.perf_counter() - start)
+
+
+def mabwiser_rate(policy, means: np.ndarray, pulls: int, repeats: int = 3) -> float:
+    """Pulls per second of mabwiser's sequential predict / partial_fit loop: the best of
+    ``repeats`` blocks of ``pulls // repeats`` pulls (favours mabwiser on a busy machine)."""
+    from mabwiser.mab import MAB
+
+    rng = np.random.default_rng(4)
+    arms = list(range(means.size))
+    mab = MAB(arms=arms, learning_policy=policy, seed=5)
+    mab.fit(decisions=arms, rewards=[float(rng.random() < m) for m in means])  # each arm once
+    block = max(1, pulls // repeats)
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(block):
+            arm = mab.predict()
+            mab.partial_fit([arm], [float(rng.random() < means[arm])])
+        best = max(best, block / (time.perf_counter() - start))
+    return best
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = f", load average {os.getloadavg()[0]:.1f} at the end" if hasattr(os, "getloadavg") else ""
+    return (f"{cpu}, {cores} cores available{load}; Python {platform.python_version()}, numpy {np.__version__}, "
+            f"mabwiser {package_version('mabwiser')}")
+
+
+def run(n_arms: int, n_runs: int, horizon: int, mab_pulls: int) -> tuple[list[tuple], float]:
+    from mabwiser.mab import LearningPolicy as LP
+
+    means = problem_means(n_arms)
+    cases = [
+        ("ε-greedy (ε = 0.1)", B.EpsilonGreedy, {"epsilon": 0.1}, "EpsilonGreedy(0.1)", LP.EpsilonGreedy(epsilon=0.1)),
+        ("UCB1", B.UCB1, {}, "UCB1(alpha=1)", LP.UCB1(alpha=1.0)),
+        ("KL-UCB", B.KLUCB, {}, "UCB1(alpha=1)*", LP.UCB1(alpha=1.0)),
+        ("Thompson (Beta)", B.BernoulliThompson, {}, "ThompsonSampling", LP.ThompsonSampling()),
+        ("Thompson (Gaussian)", B.GaussianThompson, {"sigma": 0.2}, "ThompsonSampling*", LP.ThompsonSampling()),
+        ("EXP3", B.EXP3, {"gamma": 0.05}, "Softmax*", LP.Softmax(tau=1.0)),
+        ("gradient bandit", B.GradientBandit, {"step_size": 0.5}, "Softmax*", LP.Softmax(tau=1.0)),
+    ]
+    reference_rates: dict[str, float] = {}
+    rows = []
+    for label, cls, kwargs, ref_name, policy in cases:
+        if ref_name.rstrip("*") not in reference_rates:
+            reference_rates[ref_name.rstrip("*")] = mabwiser_rate(policy, means, mab_pulls)
+        ref = reference_rates[ref_name.rstrip("*")]
+        rate = ours(cls, kwargs, means, n_runs, horizon)
+        rows.append((label, rate, ref_name, ref, rate / ref))
+        print(f"{label:22s} {rate / 1e6:8.2f} M pulls/s   mabwiser {ref_name:18s} {ref:9,.0f} pulls/s   "
+              f"ratio {rate / ref:9,.0f}", flush=True)
+    naive = naive_ucb1(means, n_runs, horizon)
+    print(f"{'naive numpy UCB1':22s} {naive / 1e6:8.2f} M pulls/s", flush=True)
+    return rows, naive
+
+
+def markdown(rows: list[tuple], naive: float, n_arms: int, n_runs: int, horizon: int, mab_pulls: int) -> str:
+    lines = [
+        SECTION,
+        "",
+        f"Measured {date.today().isoformat()} on {machine()}.",
+        "",
+        f"Bernoulli arms with means 0.5% to 5% (K = {n_arms}); the course's learners step R = {n_runs:,} "
+        f"runs together for T = {horizon:,} rounds ({n_runs * horizon:,} pulls each, the whole "
+        f"`simulate` loop timed); mabwiser's sequential `predict` / `partial_fit` is timed on "
+        f"{mab_pulls:,} pulls of the same problem in the same run (best of three blocks). Regenerate with "
+        "`python bench/bandit_throughput.py --write`.",
+        "",
+        "| learner | course (M pulls/s) | mabwiser reference | mabwiser (pulls/s) | ratio |",
+        "|---|---:|---|---:|---:|",
+    ]
+    for label, rate, ref_name, ref, ratio in rows:
+        lines.append(f"| {label} | {rate / 1e6:.2f} | {ref_name} | {ref:,.0f} | {ratio:,.0f} |")
+    lines += [
+        "",
+        "\\* mabwiser has no KL-UCB, Gaussian Thompson sampling, EXP3 or gradient bandit; the "
+        "closest sequential policy is given for scale.",
+        "",
+        f"A minimal vectorised numpy UCB1 (no argument checks, first-index ties, no trace) makes "
+        f"{naive / 1e6:.1f} M pulls/s on the same problem: the course's UCB1 runs at "
+        f"{rows[1][1] / naive:.0%} of that while checking every update, breaking ties at random "
+        "and recording the trace.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(text: str, path: Path) -> None:
+    """Replace this benchmark's section of RESULTS.md (up to the next ``## `` heading)."""
+    content = path.read_text(encoding="utf-8")
+    start = content.index(SECTION)
+    end = content.find("\n## ", start + len(SECTION))
+    end = len(content) if end < 0 else end + 1
+    path.write_text(content[:start] + text + ("\n" if end < len(content) else "") + content[end:], encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arms", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--horizon", type=int, default=10_000)
+    parser.add_argument("--mabwiser-pulls", type=int, default=3000)
+    parser.add_argument("--write", action="store_true", help="update bench/RESULTS.md")
+    args = parser.parse_args(argv)
+    rows, naive = run(args.arms, args.runs, args.horizon, args.mabwiser_pulls)
+    text = markdown(rows, naive, args.arms, args.runs, args.horizon, args.mabwiser_pulls)
+    if args.write:
+        write_section(text, REPO_ROOT / "bench" / "RESULTS.md")
+        print("updated bench/RESULTS.md")
+    else:
+        print()
+        print(text)
+
+
+if __name__ == "__main__":
+    main()
