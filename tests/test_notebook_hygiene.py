@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.config import REPO_ROOT, colab_url
+from helpers.config import REPO_ROOT, colab_setup_source, colab_url
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").rglob("*.ipynb"))
 COURSE_NOTEBOOKS = [p for p in NOTEBOOKS if "solutions" not in p.parts and ".ipynb_checkpoints" not in p.parts]
@@ -60,3 +60,15 @@ def test_course_notebook_shape(path: Path):
     assert "parameters" in tags, "no cell tagged 'parameters'"
     tail = " ".join(_source(c).lower() for c in notebook.cells[-6:] if c.cell_type == "markdown")
     assert "exercise" in tail, "the notebook does not end with exercises"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_colab_setup_cell_is_current_and_skipped_by_nbval(path: Path):
+    import nbformat
+
+    notebook = nbformat.read(path, as_version=4)
+    code_cells = [c for c in notebook.cells if c.cell_type == "code"]
+    first = code_cells[0]
+    assert "colab-setup" in first.metadata.get("tags", []), "the first code cell is not the Colab set-up"
+    assert "nbval-skip" in first.metadata.get("tags", [])
+    assert first.source == colab_setup_source(), "stale Colab set-up: run python -m helpers.regenerate"
