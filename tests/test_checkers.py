@@ -15,7 +15,7 @@ import pytest
 from helpers.config import REPO_ROOT
 
 COURSE = sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-CHECKER_CALL = re.compile(r"check\.(nb\d\d)\.(exercise_\w+)\(")
+CHECKER_CALL = re.compile(r"check\.(nb\d\d)\.(exercise_\d+)\(")
 
 
 def _calls(notebook) -> list[tuple[str, str]]:

@@ -1,0 +1,399 @@
+"""Recommendation strategies: each turns a batch of visits into top-k slates of new items.
+
+One small interface, shared by notebooks 03 (evaluation), 04 (strategies as bandit arms) and 05
+(diversity):
+
+- :class:`VisitBatch` holds what may be known at recommendation time for n visits: the customer,
+  the time and the customer's purchase history strictly before it (the items a discovery slate
+  must not contain), plus, for evaluation only, the targets.
+- :class:`Strategy` has ``fit(tables, until)`` (learn from purchases strictly before ``until``),
+  ``score(batch) -> (n, n_items)`` and ``recommend(batch, k) -> (n, k)`` item ids, best first,
+  never an item the customer bought before (:func:`top_k`).
+
+Strategies that count recent purchases (popularity, trending) read the purchase log up to the
+**day before** each visit, as a nightly job would; models with parameters (item-item CF, EASE, the
+BERT content profile, the scorer) are fitted once on purchases before ``until``.
+
+The baselines: :class:`Popularity`, :class:`Trending`, :class:`ItemCF` (co-purchase cosine;
+Sarwar et al. 2001, Linden, Smith and York 2003), :class:`ContentSimilarity` (BERT embeddings of
+the history; Lops, de Gemmis and Semeraro 2011) and :class:`EASE` (Steck 2019). Notebook 04 adds
+more strategies by subclassing :class:`Strategy` and implementing ``fit`` and ``score``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from helpers import tables as tb
+
+DAY = np.timedelta64(1, "D")
+
+
+# ---------------------------------------------------------------------------------------------
+# Visits, slates and time-aware counts
+
+
+@dataclass(frozen=True)
+class VisitBatch:
+    """What a strategy may know about n visits when it recommends.
+
+    Attributes:
+        customer_ids: (n,) int64.
+        timestamps: (n,) datetime64[ns], the time of each visit.
+        history: n sorted int64 arrays, the distinct items each customer bought strictly before
+            the visit.
+        seen: (n, n_items) scipy CSR 0/1 matrix of the same histories (the discovery mask).
+        n_items: catalogue size.
+        targets: n int64 arrays of the visit's new items (evaluation only; None when unknown).
+        invoices: (n,) str invoice numbers, or None.
+    """
+
+    customer_ids: np.ndarray
+    timestamps: np.ndarray
+    history: list[np.ndarray]
+    seen: sparse.csr_matrix
+    n_items: int
+    targets: list[np.ndarray] | None = None
+    invoices: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.customer_ids)
+
+    @property
+    def days(self) -> np.ndarray:
+        """(n,) datetime64[D], the calendar day of each visit."""
+        return self.timestamps.astype("datetime64[D]")
+
+    def subset(self, index) -> VisitBatch:
+        """The visits at ``index`` (an integer array or boolean mask) as a new batch."""
+        index = np.arange(len(self))[np.asarray(index)]
+        return VisitBatch(
+            customer_ids=self.customer_ids[index], timestamps=self.timestamps[index],
+            history=[self.history[i] for i in index], seen=self.seen[index], n_items=self.n_items,
+            targets=None if self.targets is None else [self.targets[i] for i in index],
+            invoices=None if self.invoices is None else self.invoices[index],
+        )
+
+
+def make_batch(tables: tb.CourseTables, visits: pd.DataFrame) -> VisitBatch:
+    """Build a :class:`VisitBatch` from rows of ``tables.visits`` or of ``tables.discovery_visits``.
+
+    Histories are the customers' purchases strictly before each visit's timestamp
+    (:func:`helpers.tables.history_before`); targets are taken from a ``targets`` column when
+    there is one.
+    """
+    if not isinstance(visits, pd.DataFrame):
+        raise TypeError(f"visits must be a DataFrame, got {type(visits).__name__}")
+    missing = [c for c in (tb.CUSTOMER_ID, tb.TIMESTAMP) if c not in visits]
+    if missing:
+        raise ValueError(f"visits is missing columns {missing}")
+    customers = visits[tb.CUSTOMER_ID].to_numpy(np.int64)
+    times = visits[tb.TIMESTAMP].to_numpy("datetime64[ns]")
+    history = tb.history_before(tables.interactions, customers, times)
+    lengths = np.fromiter((len(h) for h in history), dtype=np.int64, count=len(history))
+    indices = np.concatenate(history) if history else np.zeros(0, np.int64)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    seen = sparse.csr_matrix((np.ones(len(indices), np.float32), indices, indptr), shape=(len(history), tables.n_items))
+    targets = [np.asarray(t, np.int64) for t in visits[tb.TARGETS]] if tb.TARGETS in visits else None
+    invoices = visits[tb.INVOICE].to_numpy().astype(str) if tb.INVOICE in visits else None
+    return VisitBatch(customers, times, history, seen, tables.n_items, targets, invoices)
+
+
+def top_k(scores: np.ndarray, k: int, exclude=None) -> np.ndarray:
+    """Indices of the k highest scores per row, best first; ties go to the lower item id.
+
+    Args:
+        scores: (n, n_items) float.
+        k: slate size, 1 <= k <= n_items.
+        exclude: optional (n, n_items) boolean array or scipy sparse 0/1 matrix of items never
+            to return (the discovery task excludes what the customer bought before). An excluded
+            item can still appear when a row has fewer than k allowed items.
+
+    Returns:
+        (n, k) int64 item ids.
+    """
+    scores = np.array(scores, dtype=np.float64, copy=True)
+    if scores.ndim != 2:
+        raise ValueError(f"scores must be (n_visits, n_items), got shape {scores.shape}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= scores.shape[1]:
+        raise ValueError(f"k must be an integer in 1..{scores.shape[1]}, got {k!r}")
+    if np.isnan(scores).any():
+        raise ValueError("scores hold NaN")
+    if exclude is not None:
+        if exclude.shape != scores.shape:
+            raise ValueError(f"exclude must have shape {scores.shape}, got {exclude.shape}")
+        if sparse.issparse(exclude):
+            coo = exclude.tocoo()
+            scores[coo.row[coo.data != 0], coo.col[coo.data != 0]] = -np.inf
+        else:
+            scores[np.asarray(exclude, dtype=bool)] = -np.inf
+    # argpartition keeps the work near O(n_items) per row; a stable sort of the survivors (plus
+    # every item tied with the k-th) then fixes the order and the ties.
+    kth = np.partition(scores, scores.shape[1] - k, axis=1)[:, scores.shape[1] - k][:, None]
+    candidates = scores >= kth
+    out = np.empty((len(scores), k), dtype=np.int64)
+    for row in range(len(scores)):
+        items = np.flatnonzero(candidates[row])
+        order = np.argsort(-scores[row, items], kind="stable")
+        out[row] = items[order[:k]]
+    return out
+
+
+class DailyCounts:
+    """Purchases of each item per calendar day, for counts "as of the day before" a visit.
+
+    A purchase counts once per customer and day (a customer buying an item twice on one day is
+    one purchase; buying it on two days is two). Built from an interactions table; ``window(days, width)`` sums the ``width`` days before
+    each day (the day itself excluded), ``cumulative(days)`` all days before it.
+    """
+
+    def __init__(self, interactions: pd.DataFrame, n_items: int):
+        day = interactions[tb.TIMESTAMP].to_numpy("datetime64[D]")
+        pairs = pd.DataFrame({"day": day, tb.ITEM_ID: interactions[tb.ITEM_ID].to_numpy(np.int64),
+                              tb.CUSTOMER_ID: interactions[tb.CUSTOMER_ID].to_numpy(np.int64)}).drop_duplicates()
+        self.start = day.min() if len(day) else np.datetime64("2010-12-01")
+        offset = (pairs["day"].to_numpy("datetime64[D]") - self.start).astype(np.int64)
+        n_days = int(offset.max()) + 2 if len(offset) else 2
+        daily = np.zeros((n_days, n_items), dtype=np.float32)
+        np.add.at(daily, (offset, pairs[tb.ITEM_ID].to_numpy()), 1.0)
+        # prefix[d] = purchases over days < d (offset from start), shape (n_days + 1, n_items)
+        self.prefix = np.vstack([np.zeros((1, n_items), np.float32), np.cumsum(daily, axis=0)])
+        self.n_items = n_items
+
+    def _offsets(self, days) -> np.ndarray:
+        offset = (np.asarray(days, dtype="datetime64[D]") - self.start).astype(np.int64)
+        return np.clip(offset, 0, len(self.prefix) - 1)
+
+    def cumulative(self, days) -> np.ndarray:
+        """(n, n_items) purchases of each item on all days strictly before each of ``days``."""
+        return self.prefix[self._offsets(days)]
+
+    def window(self, days, width: int) -> np.ndarray:
+        """(n, n_items) purchases over the ``width`` days strictly before each of ``days``."""
+        if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
+            raise ValueError(f"width must be a positive number of days, got {width!r}")
+        end = self._offsets(days)
+        return self.prefix[end] - self.prefix[np.maximum(end - width, 0)]
+
+
+def interaction_matrix(interactions: pd.DataFrame, n_items: int, until=None, by: str = tb.CUSTOMER_ID
+                       ) -> sparse.csr_matrix:
+    """0/1 sparse matrix (n_rows, n_items): which customers (or invoices) bought which items.
+
+    Only purchases strictly before ``until`` count (all when None). ``by`` is ``customer_id``
+    (rows are customers) or ``invoice`` (rows are baskets). Row order is arbitrary.
+    """
+    frame = interactions
+    if until is not None:
+        frame = frame[frame[tb.TIMESTAMP] < pd.Timestamp(until)]
+    if by not in (tb.CUSTOMER_ID, tb.INVOICE):
+        raise ValueError(f"by must be {tb.CUSTOMER_ID!r} or {tb.INVOICE!r}, got {by!r}")
+    rows = pd.factorize(frame[by])[0]
+    matrix = sparse.csr_matrix((np.ones(len(frame), np.float32), (rows, frame[tb.ITEM_ID].to_numpy())),
+                               shape=(int(rows.max(initial=-1)) + 1, n_items))
+    matrix.data[:] = 1.0  # duplicates summed by the constructor: back to 0/1
+    return matrix
+
+
+# ---------------------------------------------------------------------------------------------
+# The interface
+
+
+class Strategy:
+    """Base class: ``fit`` learns from purchases before ``until``, ``score`` rates every item.
+
+    Subclasses set ``name`` and implement :meth:`fit` and :meth:`score`; :meth:`recommend` is
+    shared. Scores only need to rank items within a row (higher is better).
+    """
+
+    name = "strategy"
+
+    def fit(self, tables: tb.CourseTables, until) -> Strategy:
+        """Learn from purchases strictly before ``until`` (a timestamp). Returns self."""
+        return self
+
+    def score(self, batch: VisitBatch) -> np.ndarray:
+        """(n, n_items) float scores of every item for every visit of ``batch``."""
+        raise NotImplementedError
+
+    def recommend(self, batch: VisitBatch, k: int = 10) -> np.ndarray:
+        """(n, k) int64 item ids, best first, never an item the customer bought before."""
+        if not isinstance(batch, VisitBatch):
+            raise TypeError(f"batch must be a VisitBatch (see make_batch), got {type(batch).__name__}")
+        return top_k(self.score(batch), k, exclude=batch.seen)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+def _require_fitted(strategy: Strategy, attribute: str) -> None:
+    if getattr(strategy, attribute, None) is None:
+        raise RuntimeError(f"{strategy.name}: call fit(tables, until) before scoring")
+
+
+class Popularity(Strategy):
+    """All-time popularity: purchases of each item (customer-days, :class:`DailyCounts`) before the
+    day of the visit."""
+
+    name = "popularity"
+
+    def __init__(self):
+        self.counts: DailyCounts | None = None
+
+    def fit(self, tables: tb.CourseTables, until=None) -> Popularity:
+        self.counts = DailyCounts(tables.interactions, tables.n_items)
+        return self
+
+    def score(self, batch: VisitBatch) -> np.ndarray:
+        _require_fitted(self, "counts")
+        return self.counts.cumulative(batch.days)
+
+
+class Trending(Strategy):
+    """Recent popularity: purchases of each item (customer-days) over the ``window`` days before
+    the visit's day; all-time popularity breaks ties (scaled to stay below one purchase)."""
+
+    name = "trending"
+
+    def __init__(self, window: int = 14):
+        if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+            raise ValueError(f"window must be a positive number of days, got {window!r}")
+        self.window = int(window)
+        self.counts: DailyCounts | None = None
+
+    def fit(self, tables: tb.CourseTables, until=None) -> Trending:
+        self.counts = DailyCounts(tables.interactions, tables.n_items)
+        return self
+
+    def score(self, batch: VisitBatch) -> np.ndarray:
+        _require_fitted(self, "counts")
+        total = self.counts.cumulative(batch.days)
+        return self.counts.window(batch.days, self.window) + total / (1.0 + total.max(axis=1, keepdims=True))
+
+
+class ItemCF(Strategy):
+    """Item-item collaborative filtering: score(i) = sum over history items h of cos(h, i).
+
+    ``cos`` is the cosine between items' buyer vectors (Sarwar et al. 2001): co-buyers divided
+    by the square root of the product of buyer counts, on customers' purchases before ``until``.
+    """
+
+    name = "item-CF"
+
+    def __init__(self):
+        self.similarity: np.ndarray | None = None
+
+    def fit(self, tables: tb.CourseTables, until) -> ItemCF:
+        x = interaction_matrix(tables.interactions, tables.n_items, until)
+        co = (x.T @ x).toarray().astype(np.float32)
+        norms = np.sqrt(np.diag(co)).copy()
+        norms[norms == 0] = 1.0
+        co /= norms[:, None]
+        co /= norms[None, :]
+        np.fill_diagonal(co, 0.0)
+        self.similarity = co
+        return self
+
+    def score(self, batch: VisitBatch) -> np.ndarray:
+        _require_fitted(self, "similarity")
+        return np.asarray(batch.seen @ self.similarity)
+
+
+class EASE(Strategy):
+    """EASE (Steck 2019): a linear item-item model with zero diagonal, in closed form.
+
+    ``P = (X^T X + lambda I)^-1``, ``B = I - P diag(1 / diag P)``; score = history row @ B.
+    ``X`` is the customer x item 0/1 matrix of purchases before ``until``; ``l2`` is lambda.
+    """
+
+    name = "EASE"
+
+    def __init__(self, l2: float = 200.0):
+        if not np.isfinite(l2) or l2 <= 0:
+            raise ValueError(f"l2 must be a positive number, got {l2!r}")
+        self.l2 = float(l2)
+        self.weights: np.ndarray | None = None
+
+    def fit(self, tables: tb.CourseTables, until) -> EASE:
+        x = interaction_matrix(tables.interactions, tables.n_items, until)
+        gram = (x.T @ x).toarray().astype(np.float64)
+        gram[np.diag_indices_from(gram)] += self.l2
+        p = np.linalg.inv(gram)
+        b = -p / np.diag(p)[None, :]
+        np.fill_diagonal(b, 0.0)
+        self.weights = b.astype(np.float32)
+        return self
+
+    def score(self, batch: VisitBatch) -> np.ndarray:
+        _require_fitted(self, "weights")
+        return np.asarray(batch.seen @ self.weights)
+
+
+class ContentSimilarity(Strategy):
+    """BERT content-based: cosine between each item's embedding and the mean embedding of the
+    customer's history (a content profile; Lops, de Gemmis and Semeraro 2011).
+
+    ``embeddings``: (n_items, dim) item embeddings (e.g. :func:`helpers.text.embed` of the
+    catalogue descriptions), rows in item-id order.
+    """
+
+    name = "BERT content"
+
+    def __init__(self, embeddings: np.ndarray):
+        emb = np.asarray(embeddings, dtype=np.float32)
+        if emb.ndim != 2 or not np.isfinite(emb).all():
+            raise ValueError(f"embeddings must be a finite (n_items, dim) array, got shape {emb.shape}")
+        self.embeddings = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+
+    def fit(self, tables: tb.CourseTables, until=None) -> ContentSimilarity:
+        if len(self.embeddings) != tables.n_items:
+            raise ValueError(f"embeddings have {len(self.embeddings)} rows for {tables.n_items} items")
+        return self
+
+    def score(self, batch: VisitBatch) -> np.ndarray:
+        if batch.n_items != len(self.embeddings):
+            raise ValueError(f"batch has {batch.n_items} items, embeddings {len(self.embeddings)}")
+        counts = np.asarray(batch.seen.sum(axis=1)).reshape(-1, 1)
+        profile = np.asarray(batch.seen @ self.embeddings) / np.maximum(counts, 1.0)
+        return profile @ self.embeddings.T
+
+
+class NeuralScorer(Strategy):
+    """The BERT + MLP two-tower scorer of :mod:`helpers.scorer` as a strategy.
+
+    ``model``: a trained :class:`helpers.scorer.TwoTowerScorer` (e.g. ``fit_scorer(...)[1].model``
+    or ``load_checkpoint(...).model``); ``space``: the :class:`helpers.scorer.FeatureSpace` it was
+    trained with. ``fit`` does nothing (training is :func:`helpers.scorer.fit_scorer`'s job);
+    ``score`` computes every feature as of each visit's day.
+    """
+
+    name = "BERT+MLP scorer"
+
+    def __init__(self, model, space, device=None):
+        self.model = model
+        self.space = space
+        self.device = device
+
+    def score(self, batch: VisitBatch) -> np.ndarray:
+        from helpers import scorer
+
+        return scorer.score_examples(self.model, self.space, self.space.examples(batch), device=self.device)
+
+
+def evaluate(strategies: dict[str, Strategy] | list[Strategy], batch: VisitBatch, k: int = 10) -> pd.DataFrame:
+    """Evaluate fitted strategies on a batch with targets: one row per strategy.
+
+    Columns: ``HR@k``, ``Recall@k``, ``NDCG@k`` (means over visits) and ``coverage``
+    (see :func:`helpers.metrics.ranking_summary`).
+    """
+    from helpers import metrics
+
+    if batch.targets is None:
+        raise ValueError("the batch has no targets: build it from discovery_visits(...)")
+    items = strategies.items() if isinstance(strategies, dict) else [(s.name, s) for s in strategies]
+    rows = {name: metrics.ranking_summary(s.recommend(batch, k), batch.targets, batch.n_items) for name, s in items}
+    return pd.DataFrame.from_dict(rows, orient="index")
