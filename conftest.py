@@ -9,6 +9,8 @@ os.environ.setdefault("COURSE_PROFILE", "default")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Idle OpenMP threads sleep instead of spinning: a busy machine otherwise slows torch tenfold.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def pytest_collectstart(collector):
