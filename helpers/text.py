@@ -48,23 +48,51 @@ class WeightsMismatchError(ValueError):
     """Model weights on disk are not the ones the course expects."""
 
 
-@dataclass
 class Encoder:
-    """A BERT encoder ready to embed texts.
+    """A BERT encoder ready to embed texts; the model is loaded on first use.
+
+    :func:`load_encoder` checks the weights' sha256 at once but defers the costly part (importing
+    ``transformers`` and loading the model, about 5 to 10 s on a laptop) until ``tokenizer`` or
+    ``model`` is first needed, so :func:`embed` answers from its cache without loading BERT.
 
     Attributes:
         name: model name (``all-MiniLM-L6-v2``) or the directory it was loaded from.
         tokenizer: the Hugging Face tokenizer (WordPiece for BERT).
         model: the ``transformers`` BERT model (a ``torch.nn.Module``) in eval mode.
-        weights_sha256: sha256 of the ``model.safetensors`` that was loaded.
+        weights_sha256: sha256 of the ``model.safetensors`` that is (or will be) loaded.
         max_length: texts are truncated to this many tokens, ``[CLS]`` and ``[SEP]`` included.
     """
 
-    name: str
-    tokenizer: object
-    model: object
-    weights_sha256: str
-    max_length: int = 256
+    def __init__(self, name: str, tokenizer=None, model=None, *, weights_sha256: str, max_length: int = 256,
+                 source: str | Path | None = None, device: str | None = None):
+        if (tokenizer is None or model is None) and source is None:
+            raise ValueError("give either a tokenizer and a model, or the source to load them from")
+        self.name, self.weights_sha256, self.max_length = name, weights_sha256, int(max_length)
+        self._tokenizer, self._model, self._source, self._device = tokenizer, model, source, device
+
+    def __repr__(self) -> str:
+        state = "loaded" if self._model is not None else "not loaded yet"
+        return f"Encoder({self.name!r}, weights {self.weights_sha256[:12]}..., max_length={self.max_length}, {state})"
+
+    def _load(self) -> None:
+        from transformers import AutoModel, AutoTokenizer
+
+        self._tokenizer = AutoTokenizer.from_pretrained(self._source)
+        model = AutoModel.from_pretrained(self._source, use_safetensors=True)
+        model.eval()
+        self._model = model.to(config.get_device(self._device))
+
+    @property
+    def tokenizer(self):
+        if self._tokenizer is None:
+            self._load()
+        return self._tokenizer
+
+    @property
+    def model(self):
+        if self._model is None:
+            self._load()
+        return self._model
 
     @property
     def dim(self) -> int:
@@ -109,12 +137,11 @@ def load_encoder(name: str | None = None, *, sha256: str | None = None, device=N
         max_length: truncation length in tokens (1..512).
 
     Returns:
-        An :class:`Encoder` in eval mode. Only safetensors weights are ever loaded (no pickles).
+        An :class:`Encoder` whose weights were checked; its model is loaded, in eval mode, on first
+        use. Only safetensors weights are ever loaded (no pickles).
     """
     if not isinstance(max_length, (int, np.integer)) or not 1 <= max_length <= 512:
         raise ValueError(f"max_length must be an integer in 1..512, got {max_length!r}")
-    from transformers import AutoModel, AutoTokenizer
-
     label = name or DEFAULT_MODEL
     if name is None or name == DEFAULT_MODEL:
         source: str | Path = default_model_dir()
@@ -135,11 +162,8 @@ def load_encoder(name: str | None = None, *, sha256: str | None = None, device=N
             f"{label}: {WEIGHTS_FILE} has sha256 {actual[:12]}..., expected {sha256[:12]}...; "
             "the file is damaged or not the model you asked for (reinstall the package or re-download)"
         )
-    tokenizer = AutoTokenizer.from_pretrained(source)
-    model = AutoModel.from_pretrained(source, use_safetensors=True)
-    model.eval()
-    model.to(config.get_device(None if device is None else str(device)))
-    return Encoder(name=label, tokenizer=tokenizer, model=model, weights_sha256=actual, max_length=int(max_length))
+    return Encoder(label, weights_sha256=actual, max_length=int(max_length), source=source,
+                   device=None if device is None else str(device))
 
 
 def mean_pool(hidden, mask):

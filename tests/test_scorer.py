@@ -208,7 +208,7 @@ def tiny_encoder():
     bert = BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=DIM, num_hidden_layers=2,
                                 num_attention_heads=2, intermediate_size=32, max_position_embeddings=64),
                      add_pooling_layer=False).eval()
-    return text.Encoder(name="tiny-bert", tokenizer=tokenizer, model=bert, weights_sha256="random", max_length=32)
+    return text.Encoder("tiny-bert", tokenizer, bert, weights_sha256="random", max_length=32)
 
 
 def test_fine_tuned_text_trains_only_the_top_layers(tiny_encoder):

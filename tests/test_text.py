@@ -71,6 +71,15 @@ def test_cache_is_reused_and_keyed_by_texts(encoder, artifacts, monkeypatch):
         text.embed(TEXTS[:-1] + ["something else"], encoder)
 
 
+def test_cache_hit_does_not_load_the_model(encoder, artifacts):
+    first = text.embed(TEXTS[:3], encoder)
+    fresh = text.load_encoder(device="cpu")  # weights checked, model not loaded yet
+    assert "not loaded" in repr(fresh)
+    np.testing.assert_array_equal(text.embed(TEXTS[:3], fresh), first)
+    assert "not loaded" in repr(fresh), "a cache hit loaded the BERT model"
+    assert fresh.dim == 384 and "not loaded" not in repr(fresh)  # first real use loads it
+
+
 def test_damaged_cache_is_recomputed(encoder, artifacts):
     first = text.embed(TEXTS[:4], encoder)
     folder = next((artifacts / text.EMBEDDINGS_DIR).iterdir())
