@@ -16,8 +16,9 @@ BERT content profile, the scorer) are fitted once on purchases before ``until``.
 
 The baselines: :class:`Popularity`, :class:`Trending`, :class:`ItemCF` (co-purchase cosine;
 Sarwar et al. 2001, Linden, Smith and York 2003), :class:`ContentSimilarity` (BERT embeddings of
-the history; Lops, de Gemmis and Semeraro 2011) and :class:`EASE` (Steck 2019). Notebook 04 adds
-more strategies by subclassing :class:`Strategy` and implementing ``fit`` and ``score``.
+the history; Lops, de Gemmis and Semeraro 2011) and :class:`EASE` (Steck 2019); then the BERT +
+MLP scorer of notebook 03 (:class:`NeuralScorer`) and an MMR-diversified variant of any strategy
+(:class:`Diversified`). More strategies subclass :class:`Strategy` and implement ``fit`` and ``score``.
 """
 
 from __future__ import annotations
@@ -363,25 +364,96 @@ class ContentSimilarity(Strategy):
 
 
 class NeuralScorer(Strategy):
-    """The BERT + MLP two-tower scorer of :mod:`helpers.scorer` as a strategy.
+    """The BERT + MLP two-tower scorer of :mod:`helpers.scorer` (notebook 03) as a strategy.
 
-    ``model``: a trained :class:`helpers.scorer.TwoTowerScorer` (e.g. ``fit_scorer(...)[1].model``
-    or ``load_checkpoint(...).model``); ``space``: the :class:`helpers.scorer.FeatureSpace` it was
-    trained with. ``fit`` does nothing (training is :func:`helpers.scorer.fit_scorer`'s job);
-    ``score`` computes every feature as of each visit's day.
+    Scores every product for every visit with the trained model (user and item towers plus the
+    recent-popularity term, every feature as of the visit's day) and recommends the best new ones.
+    ``fit`` trains nothing (that is :func:`helpers.scorer.fit_scorer`'s job); it checks the items.
+
+    Args:
+        trained: a :class:`helpers.scorer.Trained` (``fit_scorer(...)[1]``, ``load_checkpoint(...)``,
+            ``course_scorer().final``) or its :class:`helpers.scorer.TwoTowerScorer` model.
+        space: the :class:`helpers.scorer.FeatureSpace` it was trained with (tables + text embeddings).
+        device: torch device for scoring (default: the model's).
     """
 
     name = "BERT+MLP scorer"
 
-    def __init__(self, model, space, device=None):
-        self.model = model
-        self.space = space
-        self.device = device
+    def __init__(self, trained, space, device=None):
+        from helpers import scorer
+
+        model = getattr(trained, "model", trained)
+        if not isinstance(model, scorer.TwoTowerScorer):
+            raise TypeError(f"trained must be a helpers.scorer.Trained or TwoTowerScorer, got {type(trained).__name__}")
+        if not isinstance(space, scorer.FeatureSpace):
+            raise TypeError(f"space must be a helpers.scorer.FeatureSpace, got {type(space).__name__}")
+        self.model, self.space, self.device = model, space, device
+
+    def fit(self, tables: tb.CourseTables, until=None) -> NeuralScorer:
+        if tables.n_items != self.space.n_items:
+            raise ValueError(f"the scorer knows {self.space.n_items} items, the tables {tables.n_items}")
+        return self
 
     def score(self, batch: VisitBatch) -> np.ndarray:
         from helpers import scorer
 
+        if batch.n_items != self.space.n_items:
+            raise ValueError(f"batch has {batch.n_items} items, the scorer {self.space.n_items}")
         return scorer.score_examples(self.model, self.space, self.space.examples(batch), device=self.device)
+
+
+class Diversified(Strategy):
+    """A base strategy's top ``n_candidates`` new items, re-ranked by MMR on BERT embeddings.
+
+    Maximal marginal relevance (Carbonell and Goldstein 1998) makes a slate cover several kinds of
+    product instead of ten near-copies of one; notebook 04 uses it as the "diversified" arm and
+    notebook 05 studies re-ranking in depth. Relevance is the base strategy's score min-max scaled
+    to [0, 1] within each visit's candidates; similarity is the cosine between description
+    embeddings (:func:`helpers.rerank.rerank` with ``method="mmr"``).
+
+    Args:
+        base: the strategy whose candidates are re-ranked (fitted by :meth:`fit`).
+        embeddings: (n_items, dim) item embeddings in item-id order (e.g. :func:`helpers.text.embed`
+            of the catalogue descriptions).
+        trade_off: MMR's lambda in [0, 1] (1: the base strategy unchanged).
+        n_candidates: how many of the base strategy's best new items are re-ranked.
+    """
+
+    def __init__(self, base: Strategy, embeddings: np.ndarray, trade_off: float = 0.7, n_candidates: int = 50):
+        if not isinstance(base, Strategy):
+            raise TypeError(f"base must be a Strategy, got {type(base).__name__}")
+        emb = np.asarray(embeddings, dtype=np.float32)
+        if emb.ndim != 2 or not np.isfinite(emb).all():
+            raise ValueError(f"embeddings must be a finite (n_items, dim) array, got shape {emb.shape}")
+        if not 0.0 <= float(trade_off) <= 1.0:
+            raise ValueError(f"trade_off must lie in [0, 1], got {trade_off}")
+        if isinstance(n_candidates, bool) or not isinstance(n_candidates, (int, np.integer)) or n_candidates < 1:
+            raise ValueError(f"n_candidates must be a positive integer, got {n_candidates!r}")
+        self.base = base
+        self.embeddings = emb
+        self.trade_off = float(trade_off)
+        self.n_candidates = int(n_candidates)
+        self.name = f"diversified {base.name}"
+
+    def fit(self, tables: tb.CourseTables, until) -> Diversified:
+        if len(self.embeddings) != tables.n_items:
+            raise ValueError(f"embeddings have {len(self.embeddings)} rows for {tables.n_items} items")
+        self.base.fit(tables, until)
+        return self
+
+    def score(self, batch: VisitBatch) -> np.ndarray:
+        """The base strategy's scores (MMR is an order, not a score: use :meth:`recommend`)."""
+        return self.base.score(batch)
+
+    def recommend(self, batch: VisitBatch, k: int = 10) -> np.ndarray:
+        from helpers import rerank
+
+        if not isinstance(batch, VisitBatch):
+            raise TypeError(f"batch must be a VisitBatch (see make_batch), got {type(batch).__name__}")
+        if batch.n_items != len(self.embeddings):
+            raise ValueError(f"batch has {batch.n_items} items, embeddings {len(self.embeddings)}")
+        return rerank.rerank(self.base.score(batch), self.embeddings, k, method="mmr", lam=self.trade_off,
+                             n_candidates=min(self.n_candidates, batch.n_items), exclude=batch.seen)
 
 
 def evaluate(strategies: dict[str, Strategy] | list[Strategy], batch: VisitBatch, k: int = 10) -> pd.DataFrame:

@@ -200,7 +200,7 @@ def test_diversified_strategy_never_recommends_what_was_bought_and_spreads_the_s
     from scipy import sparse
 
     from helpers import strategies as st
-    from helpers.strategies_extra import Diversified
+    from helpers.strategies import Diversified
 
     class Fixed(st.Strategy):
         name = "fixed"
@@ -239,10 +239,10 @@ def test_replay_summary_reports_totals_and_bands():
 
 def test_scorer_strategy_rejects_what_is_not_a_trained_scorer():
     pytest.importorskip("torch")
-    from helpers.strategies_extra import ScorerStrategy
+    from helpers.strategies import NeuralScorer
 
     with pytest.raises(TypeError, match="Trained or TwoTowerScorer"):
-        ScorerStrategy("a model", None)
+        NeuralScorer("a model", None)
 
 
 def test_nb04_checkers_accept_right_and_reject_wrong_answers(capsys):
