@@ -1,6 +1,6 @@
 """Every exercise has a checker, and every checker accepts its solution.
 
-nbval re-runs the solution notebooks, where each checker call is asserted; this test checks
+nbval re-runs the solution notebooks, where each checker call is asserted (checked here); this test checks
 the stored runs: each course notebook's exercises are answered in its solution notebook and
 every verdict there is a tick.
 """
@@ -31,9 +31,36 @@ def test_solution_answers_every_exercise(path):
     assert solution_path.is_file(), f"no solution notebook {solution_path.name}"
     solution = nbformat.read(solution_path, as_version=4)
     assert _calls(solution) == calls, "the solution does not call the same checkers in the same order"
+    unasserted = [line.strip() for c in solution.cells if c.cell_type == "code" for line in c.source.splitlines()
+                  if CHECKER_CALL.search(line) and not line.lstrip().startswith("assert ")]
+    assert not unasserted, f"assert every checker call, so that nbval fails when a solution goes wrong: {unasserted}"
     verdicts = [line for c in solution.cells if c.cell_type == "code" for o in c.get("outputs", [])
                 for line in o.get("text", "").splitlines() if line.startswith(("✅", "❌"))]
     assert len(verdicts) == len(calls) and all(v.startswith("✅") for v in verdicts), verdicts
+
+
+def _cells(notebook) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source) for c in notebook.cells]
+
+
+@pytest.mark.parametrize("path", COURSE, ids=[p.name for p in COURSE])
+def test_a_copied_solution_has_not_drifted(path):
+    """A solution notebook is either slim (only what the answers need) or a faithful copy.
+
+    A copy holds every cell of the course notebook, in order, except the title and the
+    exercise stubs ("your code here"), so a change to the course notebook must reach it.
+    """
+    course = nbformat.read(path, as_version=4)
+    solution = nbformat.read(REPO_ROOT / "notebooks" / "solutions" / path.name.replace(".ipynb", "_solutions.ipynb"),
+                             as_version=4)
+    expected = [cell for cell in _cells(course)[1:] if "your code here" not in cell[1]]
+    present = set(_cells(solution))
+    shared = sum(cell in present for cell in expected)
+    if shared <= len(expected) // 2:
+        return  # a slim solution notebook
+    remaining = iter(_cells(solution))
+    missing = [cell[1][:60] for cell in expected if cell not in remaining]  # in-order subsequence check
+    assert not missing, f"the solution copy lacks or reorders these cells of {path.name}: {missing}"
 
 
 def test_a_checker_rejects_a_wrong_answer(capsys):

@@ -71,4 +71,19 @@ def test_colab_setup_cell_is_current_and_skipped_by_nbval(path: Path):
     first = code_cells[0]
     assert "colab-setup" in first.metadata.get("tags", []), "the first code cell is not the Colab set-up"
     assert "nbval-skip" in first.metadata.get("tags", [])
-    assert first.source == colab_setup_source(), "stale Colab set-up: run python -m helpers.regenerate"
+    assert first.source == colab_setup_source(), "stale Colab set-up: run python -m helpers.regenerate --links"
+    own = colab_url(path.relative_to(REPO_ROOT / "notebooks").as_posix())
+    assert own in _source(notebook.cells[0]), f"the title cell has no Open-in-Colab badge for this file ({own})"
+
+
+def test_every_colab_link_is_current_and_opens_a_notebook_that_exists():
+    from helpers.regenerate import COLAB_LINK
+
+    documents = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md")), *NOTEBOOKS]
+    links = [(doc, m.group(0), m.group(1)) for doc in documents
+             for m in COLAB_LINK.finditer(doc.read_text(encoding="utf-8"))]
+    assert len(links) >= 2 * len(COURSE_NOTEBOOKS), "the README should have a Colab badge per notebook"
+    stale = [f"{doc.name}: {url}" for doc, url, target in links if url != colab_url(target)]
+    assert not stale, f"links to another repository or branch; run python -m helpers.regenerate --links: {stale}"
+    missing = sorted({target for _, _, target in links if not (REPO_ROOT / "notebooks" / target).is_file()})
+    assert not missing, f"Colab links to notebooks that do not exist: {missing}"
