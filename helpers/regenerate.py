@@ -4,6 +4,11 @@ Usage, from the repository root::
 
     python -m helpers.regenerate                     # every notebook, solutions included
     python -m helpers.regenerate notebooks/02_*.ipynb
+    python -m helpers.regenerate --links             # only rewrite Colab links and set-up cells
+
+``--links`` is for a change of :data:`helpers.config.REPOSITORY` or ``BRANCH`` (a fork, a release
+tag): it rewrites every Open-in-Colab link (notebooks, README, docs) and every Colab set-up cell
+without running anything.
 
 Each notebook runs in a fresh kernel in its own folder under the ``default`` profile (unless
 ``COURSE_PROFILE`` says otherwise). Before it runs, its Colab set-up cell is written (or
@@ -16,13 +21,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import time
 from pathlib import Path
 
-from helpers.config import REPO_ROOT, colab_setup_source
+from helpers.config import REPO_ROOT, colab_setup_source, colab_url
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 COLAB_TAG = "colab-setup"
+#: An Open-in-Colab link to a notebook of any repository and branch; group 1 is the notebook's
+#: path under ``notebooks/``.
+COLAB_LINK = re.compile(r"https://colab\.research\.google\.com/github/[\w.-]+/[\w.-]+/blob/\S+?/notebooks/([\w./-]+\.ipynb)")
 
 
 def ensure_colab_cell(notebook) -> None:
@@ -49,6 +58,35 @@ def strip_widgets(notebook) -> None:
             cell.outputs = [o for o in cell.outputs if WIDGET_MIME not in o.get("data", {})]
 
 
+def current_links(text: str) -> str:
+    """``text`` with every Open-in-Colab link pointing at :data:`helpers.config.REPOSITORY` and ``BRANCH``."""
+    return COLAB_LINK.sub(lambda match: colab_url(match.group(1)), text)
+
+
+def refresh_links(paths: list[Path]) -> list[Path]:
+    """Rewrite Colab links and set-up cells in place, running nothing; return the files changed."""
+    import nbformat
+
+    changed = []
+    for path in paths:
+        if path.suffix == ".ipynb":
+            notebook = nbformat.read(path, as_version=4)
+            before = nbformat.writes(notebook)
+            ensure_colab_cell(notebook)
+            for cell in notebook.cells:
+                if cell.cell_type == "markdown":
+                    cell.source = current_links(cell.source)
+            if nbformat.writes(notebook) != before:
+                nbformat.write(notebook, path)
+                changed.append(path)
+        else:
+            text = path.read_text(encoding="utf-8")
+            if current_links(text) != text:
+                path.write_text(current_links(text), encoding="utf-8")
+                changed.append(path)
+    return changed
+
+
 def run_notebook(path: Path, timeout: int = 900) -> float:
     """Execute ``path`` in place in a fresh kernel; return the wall time in seconds."""
     import nbformat
@@ -72,10 +110,18 @@ def main(argv: list[str] | None = None) -> None:
     """Command-line entry point: run the given notebooks, or all of them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: all)")
+    parser.add_argument("--links", action="store_true",
+                        help="only rewrite Colab links and set-up cells (notebooks, README, docs); run nothing")
     args = parser.parse_args(argv)
     os.environ.setdefault("COURSE_PROFILE", "default")
     paths = args.notebooks or sorted((REPO_ROOT / "notebooks").glob("*.ipynb")) + sorted(
         (REPO_ROOT / "notebooks" / "solutions").glob("*.ipynb"))
+    if args.links:
+        documents = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
+        changed = refresh_links(paths + ([] if args.notebooks else documents))
+        print(f"{len(changed)} files now link to {colab_url('')}", *(f"  {p.relative_to(REPO_ROOT)}" for p in changed),
+              sep="\n")
+        return
     for path in paths:
         print(f"running {path.name} ...", flush=True)
         print(f"  done in {run_notebook(path.resolve()):.0f} s", flush=True)
