@@ -267,8 +267,11 @@ def drop_exact_duplicates(frame: pd.DataFrame) -> RuleResult:
 def drop_extreme_quantities(frame: pd.DataFrame, max_quantity: int = MAX_QUANTITY) -> RuleResult:
     """Drop lines with ``|Quantity| > max_quantity`` units (purchases and cancellations alike).
 
-    In Online Retail the two lines above 10,000 units (80,995 and 74,215) were each cancelled
-    minutes later; dropping both signs removes the error and its correction together.
+    In the course's pipeline, once the earlier rules have run (the price rule drops a
+    12,540-unit line at a price of 0), the only Online Retail lines above 10,000 units are two
+    purchases (80,995 and 74,215 units) and the cancellations that took them back minutes later;
+    dropping both signs removes each error and its correction together. On the raw table, five
+    lines lie above 10,000 units.
     """
     validate_transactions(frame)
     if not isinstance(max_quantity, (int, np.integer)) or max_quantity <= 0:
@@ -283,10 +286,11 @@ def net_cancellations(frame: pd.DataFrame) -> RuleResult:
     Each cancellation line of ``q`` units is matched with purchases of the same customer and
     StockCode made at or before its time: the latest purchase line of exactly ``q`` units if
     there is one, otherwise the latest lines first (at equal times the smallest first), until
-    ``q`` units are found. A
-    purchase fully cancelled is dropped; a partly cancelled one keeps its remaining units
-    (a changed row). Cancelled units with no earlier purchase in the data (bought before
-    2010-12-01, or on a line dropped earlier) are left unmatched and reported in ``notes``.
+    ``q`` units are found. A purchase fully cancelled is dropped; a partly cancelled one keeps
+    its remaining units (a changed row). Cancelled units with no earlier purchase left to net
+    them against (none in the data, one dropped by an earlier rule, or one already taken back by
+    earlier cancellations) are left unmatched and counted in ``notes``; ``notes["unmatched_lines"]``
+    holds the index labels of the cancellation lines that matched nothing at all.
     The ``C`` lines themselves are dropped by :func:`drop_cancellation_lines`.
 
     Why: dropping only the ``C`` lines keeps the purchases they undo, so a customer who ordered
@@ -307,10 +311,11 @@ def net_cancellations(frame: pd.DataFrame) -> RuleResult:
         by_key.setdefault((customer, code), []).append((when, label))
     remaining = dict(zip(purchases.index, purchases[QUANTITY].astype(int), strict=True))
     cancels = cancels.sort_values([INVOICE_DATE], kind="stable")
-    matched_units = unmatched_units = fully = partly = unmatched_lines = 0
+    matched_units = unmatched_units = fully = partly = 0
+    unmatched_labels = []
     cancel_times = cancels[INVOICE_DATE].to_numpy("datetime64[ns]").astype("int64")
-    for customer, code, when, quantity in zip(cancels[CUSTOMER], cancels[STOCK_CODE], cancel_times,
-                                              cancels[QUANTITY], strict=True):
+    for cancel_label, customer, code, when, quantity in zip(cancels.index, cancels[CUSTOMER], cancels[STOCK_CODE],
+                                                            cancel_times, cancels[QUANTITY], strict=True):
         need = -int(quantity)
         # latest first; at the same time, the smallest line first (so that no partly cancelled
         # line ends equal to another line of its invoice: the pipeline stays idempotent)
@@ -328,7 +333,7 @@ def net_cancellations(frame: pd.DataFrame) -> RuleResult:
         matched_units += -int(quantity) - need
         unmatched_units += need
         if need == -int(quantity):
-            unmatched_lines += 1
+            unmatched_labels.append(cancel_label)
         elif need == 0:
             fully += 1
         else:
@@ -343,7 +348,8 @@ def net_cancellations(frame: pd.DataFrame) -> RuleResult:
         frame, pd.Series(drop, index=frame.index), "cancelled purchases",
         "a purchase undone by a later cancellation of the same customer and product never happened",
         cancellation_lines_fully_matched=fully, cancellation_lines_partly_matched=partly,
-        cancellation_lines_unmatched=unmatched_lines, units_matched=matched_units, units_unmatched=unmatched_units,
+        cancellation_lines_unmatched=len(unmatched_labels), units_matched=matched_units,
+        units_unmatched=unmatched_units, unmatched_lines=pd.Index(unmatched_labels),
     )
     kept = result.kept.copy()
     if len(change_labels):
@@ -367,20 +373,31 @@ def drop_cancellation_lines(frame: pd.DataFrame) -> RuleResult:
                   "a cancellation (or any line of 0 or fewer units) is not a purchase; what it undid is already removed")
 
 
-def description_variants(frame: pd.DataFrame) -> pd.DataFrame:
-    """The products sold under more than one description, with each variant's line count.
-
-    Returns a DataFrame with columns StockCode, Description, lines, canonical (bool: the most
-    frequent variant, ties broken alphabetically), sorted by StockCode and then by lines
-    descending. Missing descriptions are ignored.
-    """
-    validate_transactions(frame)
+def _description_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Lines per (StockCode, Description), with ``canonical`` marking each product's chosen text."""
     counts = (frame.dropna(subset=[DESCRIPTION]).groupby([STOCK_CODE, DESCRIPTION], observed=True)
               .size().rename("lines").reset_index())
     counts = counts.sort_values([STOCK_CODE, "lines", DESCRIPTION], ascending=[True, False, True], kind="stable")
     counts["canonical"] = ~counts.duplicated(subset=[STOCK_CODE], keep="first")
+    return counts
+
+
+def _several(counts: pd.DataFrame) -> pd.DataFrame:
     several = counts.groupby(STOCK_CODE)[DESCRIPTION].transform("size") > 1
     return counts.loc[several].reset_index(drop=True)
+
+
+def description_variants(frame: pd.DataFrame) -> pd.DataFrame:
+    """The products of ``frame`` sold under more than one description, with each variant's line count.
+
+    Returns a DataFrame with columns StockCode, Description, lines (int, lines of ``frame``),
+    canonical (bool: the most frequent variant, ties broken alphabetically: the one
+    :func:`canonical_descriptions` would choose on ``frame``), sorted by StockCode and then by
+    lines descending. Missing descriptions are ignored. The table of what the pipeline itself
+    chose is ``notes["variants"]`` of :func:`canonical_descriptions`.
+    """
+    validate_transactions(frame)
+    return _several(_description_counts(frame))
 
 
 def canonical_descriptions(frame: pd.DataFrame) -> RuleResult:
@@ -388,26 +405,28 @@ def canonical_descriptions(frame: pd.DataFrame) -> RuleResult:
 
     A product (StockCode) appears under several names (typos, renamings, ``?``); the model reads
     one text per product. Lines of a product with no description at all keep a missing value.
+    The counts are over every line of ``frame`` (in the pipeline: the lines left by rules 1-5,
+    purchases and cancellations alike, duplicates included). ``notes["variants"]`` is the table
+    of :func:`description_variants` on ``frame``: each product seen under several descriptions,
+    each variant's line count and which one was chosen (``canonical``).
     """
     validate_transactions(frame)
-    counts = (frame.dropna(subset=[DESCRIPTION]).groupby([STOCK_CODE, DESCRIPTION], observed=True)
-              .size().rename("lines").reset_index()
-              .sort_values([STOCK_CODE, "lines", DESCRIPTION], ascending=[True, False, True], kind="stable"))
-    canonical = counts.drop_duplicates(subset=[STOCK_CODE]).set_index(STOCK_CODE)[DESCRIPTION]
+    counts = _description_counts(frame)
+    canonical = counts.loc[counts["canonical"]].set_index(STOCK_CODE)[DESCRIPTION]
     new = frame[STOCK_CODE].map(canonical).astype("string")
     new = new.fillna(frame[DESCRIPTION].astype("string"))
     old = frame[DESCRIPTION].astype("string")
     differs = ~(old.eq(new).fillna(old.isna() & new.isna())).to_numpy(dtype=bool)
     out = frame.copy()
     out[DESCRIPTION] = new
-    n_products = int(counts[STOCK_CODE].duplicated(keep=False).groupby(counts[STOCK_CODE]).any().sum())
+    variants = _several(counts)
     return RuleResult(
         rule="canonical descriptions",
         reason="one product, one text: the most frequent of its descriptions",
         kept=out,
         dropped=frame.iloc[0:0].assign(why=pd.Series(dtype="string")),
         changed=frame.index[differs],
-        notes={"products_with_several_descriptions": n_products},
+        notes={"products_with_several_descriptions": int(variants[STOCK_CODE].nunique()), "variants": variants},
     )
 
 

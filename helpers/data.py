@@ -63,8 +63,9 @@ class DataNotFoundError(FileNotFoundError):
 def verify_online_retail(frame: pd.DataFrame, source: str = "table") -> None:
     """Check that ``frame`` is the complete UCI Online Retail table; raise naming the failed check.
 
-    Checks: the eight columns, 541,909 rows, sum of Quantity 5,176,450 (figures of
-    ``shared/data/README.md`` and the UCI page).
+    Checks: the eight columns, 541,909 rows, sum of Quantity 5,176,450: the row count the UCI
+    page gives and the Quantity total of the original ``Online Retail.xlsx``, which a truncated or
+    altered copy fails.
     """
     missing = [c for c in RETAIL_COLUMNS if c not in frame.columns]
     if missing:

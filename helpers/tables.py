@@ -74,7 +74,7 @@ class CourseTables:
     """The derived tables of Online Retail (see the module docstring).
 
     Attributes:
-        catalogue: (n_items, 11) one row per product ordered by ``item_id``: item_id, stock_code,
+        catalogue: (n_items, 10) one row per product ordered by ``item_id``: item_id, stock_code,
             description (canonical), median_price (GBP per unit), first_sale, last_sale,
             n_buyers (distinct customers), n_orders (distinct invoices), n_units, revenue (GBP).
         interactions: one row per (invoice, item) with customer_id, item_id, invoice, timestamp,

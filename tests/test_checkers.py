@@ -69,3 +69,26 @@ def test_a_checker_rejects_a_wrong_answer(capsys):
     assert not nb00.exercise_2(0.5)
     assert "not yet" in capsys.readouterr().out
     assert not nb00.exercise_2("a string")
+
+
+def test_a_checker_says_only_that_no_answer_was_given(capsys):
+    from helpers.check import nb00
+
+    assert not nb00.exercise_1(None)
+    assert capsys.readouterr().out.strip() == "❌ Exercise 1: not yet. No answer given yet."
+
+
+def test_rounded_answers_pass_and_wrong_ones_do_not(capsys):
+    from helpers import data, tables
+    from helpers.check import nb00, nb01
+
+    share = data.load_online_retail(download=False)[data.COUNTRY].value_counts(normalize=True).iloc[0]
+    assert nb00.exercise_3(round(share, 3))
+    assert not nb00.exercise_3(round(share, 1))
+    assert not nb00.exercise_3(100 * share)
+    assert "percentage" in capsys.readouterr().out
+    mean_new = tables.discovery_visits(tables.load_course_tables(), "valid")[tables.N_TARGETS].mean()
+    assert nb01.exercise_3(round(mean_new, 1))
+    assert not nb01.exercise_3(round(mean_new, 1) + 0.5)
+    assert not nb01.exercise_3(tables.discovery_visits(tables.load_course_tables(), "test")[tables.N_TARGETS].mean())
+    assert "test month" in capsys.readouterr().out

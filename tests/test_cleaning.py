@@ -206,6 +206,46 @@ def test_description_variants_lists_renamed_products(messy):
     assert list(canonical) == ["RED MUG"]
 
 
+def test_canonical_descriptions_reports_what_it_counted_and_chose():
+    rows = [
+        ("500001", "10001", "BLUE MUG", 2, "2011-01-10 10:00", 1.0, 1),
+        ("500002", "10001", "MUG BLUE", 2, "2011-02-10 10:00", 1.0, 1),
+        ("C500003", "10001", "MUG BLUE", -2, "2011-02-11 10:00", 1.0, 1),  # counts for rule 6, then goes
+    ]
+    result = cleaning.clean_transactions(frame_of(rows))
+    notes = result.notes["canonical descriptions"]
+    variants = notes["variants"]
+    assert notes["products_with_several_descriptions"] == 1
+    assert dict(zip(variants[DESCRIPTION], variants["lines"], strict=True)) == {"MUG BLUE": 2, "BLUE MUG": 1}
+    assert list(variants.loc[variants["canonical"], DESCRIPTION]) == ["MUG BLUE"]
+    # the clean table keeps only the BLUE MUG line, renamed to the description the rule chose
+    assert list(result.clean[DESCRIPTION]) == ["MUG BLUE"]
+    pd.testing.assert_frame_equal(variants, cleaning.description_variants(frame_of(rows)))
+
+
+def test_variants_note_agrees_with_the_clean_table(messy):
+    result = cleaning.clean_transactions(messy)
+    variants = result.notes["canonical descriptions"]["variants"]
+    chosen = variants.loc[variants["canonical"]].set_index(STOCK_CODE)[DESCRIPTION]
+    clean = result.clean[result.clean[STOCK_CODE].isin(chosen.index)]
+    assert len(clean) and (clean[DESCRIPTION].to_numpy() == chosen[clean[STOCK_CODE]].to_numpy()).all()
+
+
+def test_unmatched_cancellation_lines_are_listed(messy):
+    result = cleaning.clean_transactions(messy)
+    notes = result.notes["cancelled purchases"]
+    assert list(notes["unmatched_lines"]) == [len(MESSY_ROWS) - 1]  # C500011, before any purchase
+    assert notes["cancellation_lines_unmatched"] == 1
+
+
+def test_max_quantity_reaches_the_pipeline(messy):
+    default = cleaning.clean_transactions(messy).ledger.set_index("rule")
+    strict = cleaning.clean_transactions(messy, rules=cleaning.default_rules(max_quantity=19)).ledger.set_index("rule")
+    assert default.loc["extreme quantities", "rows_dropped"] == 2
+    assert strict.loc["extreme quantities", "rows_dropped"] == 3  # also the 24-unit RED MUG line
+    assert "more than 19 units" in strict.loc["extreme quantities", "reason"]
+
+
 def test_missing_column_gives_a_clear_error(messy):
     with pytest.raises(ValueError, match="CustomerID"):
         cleaning.clean_transactions(messy.drop(columns=[CUSTOMER]))

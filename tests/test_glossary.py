@@ -69,7 +69,7 @@ VOCABULARY = {
 
 ACRONYM = re.compile(r"(?<![\w`/.@-])([A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*(?:-[A-Z][A-Za-z0-9]*)?)(?![\w`/])")
 #: Two or more capitalised words in a row: a product description (e.g. JUMBO BAG RED RETROSPOT).
-PRODUCT_NAME = re.compile(r"\b[A-Z0-9'&]{2,}(?:[ ,'-]+[A-Z0-9'&]{2,})+\b")
+PRODUCT_NAME = re.compile(r"\b[A-Z0-9'&]{2,}(?:[ ,'-]+[A-Z0-9'&]+)*[ ,'-]+[A-Z0-9'&]{2,}\b")
 
 
 def _glossary() -> dict[str, str]:
