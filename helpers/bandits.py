@@ -176,8 +176,12 @@ def ucb1_index(means, counts, t, alpha: float = 1.0) -> np.ndarray:
         alpha: multiplies the exploration bonus; ``alpha=1`` is UCB1 of the paper (Figure 1).
 
     Returns the index, same shape; ``+inf`` for unplayed arms, so each arm is played once first.
+    Raises ``ValueError`` for means outside [0, 1]: Hoeffding's bonus is sized for that range
+    (rescale other rewards first, e.g. revenue divided by its maximum).
     """
     means, counts, t = _check_table(means, counts, t)
+    if np.any((means < 0) | (means > 1)):
+        raise ValueError("UCB1 needs mean rewards in [0, 1]")
     alpha = _check_positive("alpha", alpha, allow_zero=True)
     return _ucb1_index(means, counts, t, alpha)
 
@@ -200,7 +204,8 @@ def klucb_index(means, counts, t, c: float = 0.0, tol: float = 1e-12) -> np.ndar
         means: empirical mean reward of each arm, shape (..., n_arms), in [0, 1].
         counts: number of plays of each arm, same shape, non-negative integers.
         t: total number of plays so far (scalar).
-        c: weight of the ``ln ln t`` term (the paper's analysis uses 3; 0 works best in practice).
+        c: weight of the ``ln ln t`` term (the paper's Theorem 2, asymptotic optimality, needs 3;
+            the authors recommend 0 in practice).
         tol: stop when every iterate moved less than this.
 
     Returns the index, same shape, in [mean, 1]; ``+inf`` for unplayed arms.
@@ -366,7 +371,9 @@ class DecayingEpsilon:
     """The ε_n-greedy schedule ``ε_t = min(1, c K / (d² t))`` (Auer et al. 2002, section 3).
 
     ``d`` should be a lower bound on the gap between the best and the second-best arm and
-    ``c > 0``; ``t`` is the 1-based round number. Call it with ``t`` to get ε_t.
+    ``c > 0``; ``t`` is the 1-based round number. Call it with ``t`` to get ε_t. The paper's
+    guarantee (Theorem 3: a suboptimal arm is chosen with probability of order c / (d² t))
+    needs c > 5, and then ε_t = 1 (uniform play) for the first c K / d² rounds.
     """
 
     c: float
@@ -480,8 +487,9 @@ class KLUCB(BanditLearner):
     """KL-UCB for Bernoulli rewards (Garivier and Cappé 2011; Lattimore and Szepesvári 2020, ch. 10).
 
     Plays the arm maximising the largest mean q still plausible after n plays with empirical
-    mean p: ``n kl(p, q) <= ln t + c ln ln t``. Its regret matches the Lai-Robbins lower bound
-    asymptotically. Unplayed arms have an infinite index. Rewards must lie in [0, 1].
+    mean p: ``n kl(p, q) <= ln t + c ln ln t``. With ``c = 3`` its regret matches the Lai-Robbins
+    lower bound asymptotically (Garivier and Cappé 2011, Theorem 2); the default ``c = 0`` is the
+    authors' recommendation in practice. Unplayed arms have an infinite index. Rewards must lie in [0, 1].
     ``probs`` is one-hot on the argmax (split evenly between tied arms).
     """
 

@@ -255,8 +255,10 @@ def doubly_robust(actions, rewards, pscores, action_dist, estimated_rewards, pos
     """Doubly robust: ``V_DR = V_DM + (1/n) sum_i w_i (r_i - qhat(x_i, a_i))`` (Dudik, Langford and Li 2011).
 
     The reward model gives a baseline and IPS corrects its error on the logged actions. Unbiased
-    when the propensities are right (whatever ``qhat``); when ``qhat`` is exact the correction has
-    mean zero and DR keeps the low variance of DM. With ``qhat = 0`` it is exactly IPS.
+    when the propensities are right and ``qhat`` does not depend on the rounds it corrects (fixed
+    in advance, or cross-fitted with :func:`cross_fit_rewards`), whatever the model; when ``qhat``
+    is exact the correction has mean zero and DR keeps the low variance of DM. With ``qhat = 0``
+    it is exactly IPS.
 
     Args:
         actions, rewards, pscores, positions: as in :func:`ips`.

@@ -311,6 +311,11 @@ def test_index_functions_reject_bad_tables():
         B.ucb1_index([0.5, 0.5], [3, 4], t=5)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         B.klucb_index([1.5, 0.5], [3, 4], t=7)
+    with pytest.raises(ValueError, match=r"UCB1 needs mean rewards in \[0, 1\]"):
+        B.ucb1_index([1.5, 0.5], [3, 4], t=7)  # e.g. revenue not yet rescaled
+    with pytest.raises(ValueError, match=r"UCB1 needs mean rewards in \[0, 1\]"):
+        B.ucb1_index([0.5, -0.01], [3, 4], t=7)
+    assert np.all(np.isfinite(B.ucb1_index([0.0, 1.0], [3, 4], t=7)))  # the ends of [0, 1] are fine
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         B.kl_bernoulli(0.5, 1.2)
 
