@@ -28,6 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from helpers.validation import check_int as _check_int
+from helpers.validation import check_positive as _check_positive
+
 RngLike = np.random.Generator | int | None
 
 
@@ -46,27 +49,6 @@ def make_rng(rng: RngLike = None) -> np.random.Generator:
     if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0):
         return np.random.default_rng(rng)
     raise TypeError(f"rng must be a numpy.random.Generator, a non-negative int seed or None, got {rng!r}")
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
-
-
-def _check_positive(name: str, value, *, allow_zero: bool = False, upper: float | None = None) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        bound = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"{name} must be a finite {bound} number, got {value}")
-    if upper is not None and value > upper:
-        raise ValueError(f"{name} must be at most {upper}, got {value}")
-    return value
 
 
 def row_max(values: np.ndarray) -> np.ndarray:

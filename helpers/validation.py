@@ -1,0 +1,36 @@
+"""Argument checks shared by every module: one error style for the whole package.
+
+A message names the argument, says what was given and what is allowed, so a learner can fix
+the call without reading the source. Each check returns the cleaned value.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def check_int(name: str, value, minimum: int) -> int:
+    """``value`` as an ``int`` of at least ``minimum``; bools are refused (``True`` is no count)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def check_positive(name: str, value, *, allow_zero: bool = False, upper: float | None = None) -> float:
+    """``value`` as a finite ``float`` above zero (or at least zero), and at most ``upper``."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a number, got {value!r}")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{name} must be a finite {bound} number, got {value}")
+    if upper is not None and value > upper:
+        raise ValueError(f"{name} must be at most {upper}, got {value}")
+    return value
