@@ -34,3 +34,23 @@ def check_positive(name: str, value, *, allow_zero: bool = False, upper: float |
     if upper is not None and value > upper:
         raise ValueError(f"{name} must be at most {upper}, got {value}")
     return value
+
+
+def check_finite_array(name: str, values, *, dtype=float, ndim: int | None = None) -> np.ndarray:
+    """``values`` as an array of ``dtype`` whose entries are all finite (no NaN, no infinity).
+
+    ``ndim``, when given, is the number of dimensions required. A value too large for ``dtype``
+    counts as not finite, so an overflow is reported here rather than deep inside a learner.
+    """
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            array = np.asarray(values, dtype=dtype)
+    except (TypeError, ValueError, OverflowError, FloatingPointError):
+        raise TypeError(f"{name} must be an array of numbers, got {type(values).__name__}") from None
+    if ndim is not None and array.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {array.shape}")
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        bad = int(np.size(array) - np.isfinite(array).sum())
+        raise ValueError(f"{name} must be finite: {bad} of {array.size} values are NaN or infinite; "
+                         "check the scale of the inputs (standardise contexts, bound rewards)")
+    return array
