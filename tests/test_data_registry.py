@@ -221,3 +221,21 @@ def test_open_bandit_loader_rejects_unknown_names():
         data.load_open_bandit("greedy", "all")
     with pytest.raises(ValueError, match="campaign must be one of"):
         data.load_open_bandit("random", "kids")
+
+
+def test_calamine_and_openpyxl_read_the_same_table(tmp_path):
+    """The fast reader and the fallback give one canonical table, so either verifies the same way."""
+    pytest.importorskip("python_calamine")
+    frame = _fixture_table(60).astype({data.INVOICE: object, data.STOCK_CODE: object})
+    frame.loc[::3, data.INVOICE] = 536365  # the UCI sheet stores most invoice numbers as numbers
+    frame.loc[1, data.INVOICE] = "C536379"  # and cancellations as text
+    frame.loc[::5, data.STOCK_CODE] = 22423
+    frame.loc[7, data.DESCRIPTION] = "ROSES REGENCY TEACUP AND SAUCER "
+    path = tmp_path / "Online Retail.xlsx"
+    frame.to_excel(path, index=False, engine="openpyxl")
+    read = {engine: data._normalise_retail(pd.read_excel(path, dtype={data.INVOICE: str, data.STOCK_CODE: str},
+                                                         engine=engine))
+            for engine in ("openpyxl", "calamine")}
+    pd.testing.assert_frame_equal(read["openpyxl"], read["calamine"])
+    assert read["calamine"][data.INVOICE].iloc[0] == "536365" and read["calamine"][data.INVOICE].iloc[1] == "C536379"
+    assert data.xlsx_engine() == "calamine"
