@@ -40,6 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers.validation import check_int
+
 ESTIMATORS = ("ips", "snips", "dm", "dr")
 _ATOL = 1e-6  # tolerance on probabilities summing to one
 _NEED_MODEL = "estimated_rewards is required for DM and DR (fit a reward model, e.g. with cross_fit_rewards)"
@@ -357,8 +359,8 @@ def bootstrap_interval(numerator, denominator=None, *, rng: np.random.Generator,
     """
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    if not (isinstance(n_bootstrap, (int, np.integer)) and n_bootstrap >= 10):
-        raise ValueError(f"n_bootstrap must be an integer >= 10, got {n_bootstrap!r}")
+    n_bootstrap = check_int("n_bootstrap", n_bootstrap, 10)
+    chunk = check_int("chunk", chunk, 1)
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
     numerator = _as_1d("numerator", numerator)
@@ -604,6 +606,8 @@ def cross_fit_rewards(model, features: Callable, actions, rewards, positions=Non
 
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    n_actions = check_int("n_actions", n_actions, 1)
+    chunk_rows = check_int("chunk_rows", chunk_rows, 1)
     actions = _as_1d("actions", actions, int)
     rewards = _as_1d("rewards", rewards)
     n = len(actions)

@@ -11,13 +11,27 @@ import math
 import numpy as np
 
 
-def check_int(name: str, value, minimum: int) -> int:
-    """``value`` as an ``int`` of at least ``minimum``; bools are refused (``True`` is no count)."""
+def check_int(name: str, value, minimum: int, maximum: int | None = None) -> int:
+    """``value`` as an ``int`` in ``[minimum, maximum]``; bools are refused (``True`` is no count).
+
+    Use it for every size argument (``chunk``, ``k``, ``n_runs``...): a zero or negative chunk
+    would otherwise leave an output array uninitialised instead of failing.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {value}")
     return int(value)
+
+
+def check_choice(name: str, value, allowed) -> object:
+    """``value`` if it is one of ``allowed``; otherwise a ``ValueError`` listing the choices."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return value
 
 
 def check_positive(name: str, value, *, allow_zero: bool = False, upper: float | None = None) -> float:
