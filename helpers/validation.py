@@ -68,3 +68,20 @@ def check_finite_array(name: str, values, *, dtype=float, ndim: int | None = Non
         raise ValueError(f"{name} must be finite: {bad} of {array.size} values are NaN or infinite; "
                          "check the scale of the inputs (standardise contexts, bound rewards)")
     return array
+
+
+def check_no_missing(name: str, values, fix: str = "drop or fill those rows first") -> None:
+    """Raise unless ``values`` (array, Series, Index) holds no missing value (NaN, NaT, None, NA).
+
+    The message counts the missing values and names the first one's position: a missing time
+    must never be compared as if it were a time (NaT sorts after every date, so it would see the
+    future).
+    """
+    import pandas as pd
+
+    missing = pd.isna(pd.Series(np.asarray(values, dtype=object) if not hasattr(values, "dtype") else values))
+    missing = np.asarray(missing, dtype=bool)
+    if missing.any():
+        first = int(np.flatnonzero(missing)[0])
+        raise ValueError(f"{name} has {int(missing.sum())} missing value(s) of {missing.size} "
+                         f"(first at position {first}); {fix}")
