@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import io
-import json
 import os
 import time
 import urllib.error
@@ -33,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import config
-from helpers.validation import check_choice, check_int, check_positive
+from helpers.validation import check_choice, check_positive
 
 # ---------------------------------------------------------------------------------------------
 # Column names of the raw Online Retail table, defined once.

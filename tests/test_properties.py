@@ -129,24 +129,30 @@ def test_snips_shifts_with_the_rewards(seed, n, n_actions, shift):
 # --- re-ranking ------------------------------------------------------------------------------
 
 
-def _brute_mmr(rel: np.ndarray, unit: np.ndarray, k: int, lam: float) -> list[int]:
-    picked = [int(np.argmax(rel))]
-    while len(picked) < k:
-        rest = [i for i in range(len(rel)) if i not in picked]
-        score = {i: lam * rel[i] - (1 - lam) * max(unit[i] @ unit[j] for j in picked) for i in rest}
-        picked.append(max(rest, key=lambda i: (score[i], -i)))
-    return picked
+def _mmr_scores(rel: np.ndarray, unit: np.ndarray, picked: list[int], lam: float) -> dict[int, float]:
+    """MMR's objective for every candidate not yet picked, written out directly."""
+    rest = [i for i in range(len(rel)) if i not in picked]
+    if not picked:
+        return {i: rel[i] for i in rest}
+    return {i: lam * rel[i] - (1 - lam) * max(unit[i] @ unit[j] for j in picked) for i in rest}
 
 
-def _brute_dpp(unit: np.ndarray, logq: np.ndarray, k: int) -> list[int]:
-    """Greedy MAP by determinants: add the item with the largest log det L_Y."""
+def _dpp_scores(unit: np.ndarray, logq: np.ndarray, picked: list[int]) -> dict[int, float]:
+    """log det L_Y of the picks plus each remaining candidate, by determinants."""
     kernel = np.exp(logq)[:, None] * (unit @ unit.T) * np.exp(logq)[None, :]
+    rest = [i for i in range(len(logq)) if i not in picked]
+    return {i: np.linalg.slogdet(kernel[np.ix_(picked + [i], picked + [i])])[1] for i in rest}
+
+
+def _is_brute_force_greedy(got: np.ndarray, scores) -> bool:
+    """Each pick maximises the brute-force objective given the picks before it (up to float ties)."""
     picked: list[int] = []
-    while len(picked) < k:
-        rest = [i for i in range(len(logq)) if i not in picked]
-        logdet = {i: np.linalg.slogdet(kernel[np.ix_(picked + [i], picked + [i])])[1] for i in rest}
-        picked.append(max(rest, key=lambda i: logdet[i]))
-    return picked
+    for choice in got.tolist():
+        score = scores(picked)
+        if choice not in score or score[choice] < max(score.values()) - 1e-9:
+            return False
+        picked.append(choice)
+    return True
 
 
 @FEW
@@ -158,7 +164,7 @@ def test_mmr_is_distinct_of_length_k_and_equals_brute_force(seed, m, dim, lam, d
     got = rerank.mmr(rel, emb, k, lam)
     assert got.shape == (k,) and len(set(got.tolist())) == k
     unit = emb / np.linalg.norm(emb, axis=1, keepdims=True)
-    assert got.tolist() == _brute_mmr(rel, unit, k, lam)
+    assert _is_brute_force_greedy(got, lambda picked: _mmr_scores(rel, unit, picked, lam))
 
 
 @FEW
@@ -171,7 +177,7 @@ def test_dpp_is_distinct_of_length_k_and_equals_brute_force(seed, m, theta, data
     got = rerank.dpp_greedy(emb, k, log_quality=logq)
     assert got.shape == (k,) and len(set(got.tolist())) == k
     unit = emb / np.linalg.norm(emb, axis=1, keepdims=True)
-    assert got.tolist() == _brute_dpp(unit, logq, k)
+    assert _is_brute_force_greedy(got, lambda picked: _dpp_scores(unit, logq, picked))
 
 
 # --- learners (bandits.py: tested, not edited here) ------------------------------------------
