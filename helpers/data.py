@@ -231,13 +231,16 @@ def _mirror_candidates() -> list[Path]:
     return [folder / name for name in _MIRROR_NAMES if (folder / name).is_file()]
 
 
-def _download(url: str, target: Path, timeout: float, deadline: float = DOWNLOAD_DEADLINE_S,
-              max_bytes: int = DOWNLOAD_MAX_BYTES) -> None:
+def _download(url: str, target: Path, timeout: float, deadline: float | None = None,
+              max_bytes: int | None = None) -> None:
     """Stream ``url`` to ``target`` atomically: an interrupted download leaves nothing behind.
 
-    ``timeout`` bounds each socket read; ``deadline`` (seconds) bounds the whole download, so a
-    server that trickles bytes cannot hold it forever; ``max_bytes`` bounds its size.
+    ``timeout`` bounds each socket read; ``deadline`` (seconds, default
+    :data:`DOWNLOAD_DEADLINE_S`) bounds the whole download, so a server that trickles bytes cannot
+    hold it forever; ``max_bytes`` (default :data:`DOWNLOAD_MAX_BYTES`) bounds its size.
     """
+    deadline = DOWNLOAD_DEADLINE_S if deadline is None else deadline
+    max_bytes = DOWNLOAD_MAX_BYTES if max_bytes is None else max_bytes
     give_up = time.monotonic() + deadline
     with config.atomic_path(target) as tmp, urllib.request.urlopen(url, timeout=timeout) as response:
         expected = response.headers.get("Content-Length")

@@ -329,7 +329,6 @@ def test_a_trickling_download_ends_at_the_deadline(sandbox):
 
 def test_a_download_larger_than_the_limit_is_refused(sandbox, monkeypatch, table):
     monkeypatch.setattr(data, "DOWNLOAD_MAX_BYTES", 100)
-    monkeypatch.setattr(data._download, "__defaults__", (data.DOWNLOAD_DEADLINE_S, 100))
     with _Server(_zip_of_xlsx(table)) as server, pytest.raises(data.DataVerificationError, match="download_size"):
         data.online_retail_path(url=server.url, timeout=5)
     assert list(config.raw_dir().iterdir()) == []
