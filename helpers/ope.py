@@ -425,8 +425,7 @@ def broadcast_policy(probs, n_rounds: int) -> np.ndarray:
     probs = np.asarray(probs, dtype=float)
     if probs.ndim not in (1, 2):
         raise ValueError(f"probs must have shape (n_actions,) or (n_actions, len_list), got {probs.shape}")
-    if not isinstance(n_rounds, (int, np.integer)) or n_rounds < 1:
-        raise ValueError(f"n_rounds must be a positive integer, got {n_rounds!r}")
+    n_rounds = check_int("n_rounds", n_rounds, 1)
     view = np.broadcast_to(probs, (int(n_rounds), *probs.shape))
     _check_action_dist(view, int(n_rounds), np.zeros(1) if probs.ndim == 2 else None)
     return view
@@ -621,8 +620,7 @@ def cross_fit_rewards(model, features: Callable, actions, rewards, positions=Non
         positions = _as_1d("positions", positions, int)
         if len(positions) != n or np.any(positions < 0) or np.any(positions >= len_list):
             raise ValueError(f"positions must be (n_rounds,) integers in [0, {len_list})")
-    if not isinstance(n_folds, (int, np.integer)) or not 1 <= n_folds <= n:
-        raise ValueError(f"n_folds must be an integer in [1, n_rounds], got {n_folds!r}")
+    n_folds = check_int("n_folds", n_folds, 1, max(n, 1))
     folds = rng.permutation(n) % n_folds
     slots = len_list if (len_list is not None and all_slots) else 1
     out = np.empty((n, n_actions, slots))

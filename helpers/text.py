@@ -316,8 +316,7 @@ def encode_batches(encoder: Encoder, texts: Sequence[str], *, batch_size: int = 
     from tqdm.auto import tqdm
 
     texts = _validate_texts(texts)
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = check_int("batch_size", batch_size, 1)
     dtype_name = _dtype_name(dtype)
     device = encoder.device
     out = torch.empty((len(texts), encoder.dim), dtype=torch.float32)
@@ -360,6 +359,7 @@ def embed(texts: Sequence[str], encoder: Encoder | None = None, *, batch_size: i
         progress: show a tqdm bar (default: when there are more than four batches).
     """
     texts = _validate_texts(texts)
+    batch_size = check_int("batch_size", batch_size, 1)  # also on a cache hit: a bad call fails alike
     encoder = encoder or load_encoder()
     dtype_name = _dtype_name(dtype)
     key = cache_key(encoder, texts, normalize=normalize, dtype=dtype_name)

@@ -64,6 +64,14 @@ def test_cross_fit_rewards_refuses_a_bad_chunk():
                               n_actions=2, n_folds=2, rng=np.random.default_rng(0), chunk_rows=-1)
 
 
+def test_a_bool_is_not_a_size():
+    """True used to pass as 1 (bool is a subclass of int)."""
+    with pytest.raises(TypeError, match="n_rounds"):
+        ope.broadcast_policy(np.full(4, 0.25), True)
+    with pytest.raises(TypeError, match="batch_size"):
+        text.embed(["MUG"], text.load_encoder(device="cpu"), batch_size=True, cache=False)
+
+
 def test_ranking_summary_refuses_zero_visits():
     with pytest.raises(ValueError, match="at least one visit"):
         metrics.ranking_summary(np.zeros((0, 3), dtype=np.int64), [], n_items=5)
