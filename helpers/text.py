@@ -75,7 +75,11 @@ class Encoder:
                  source: str | Path | None = None, device: str | None = None):
         if (tokenizer is None or model is None) and source is None:
             raise ValueError("give either a tokenizer and a model, or the source to load them from")
-        self.name, self.weights_sha256, self.max_length = name, weights_sha256, int(max_length)
+        try:  # [CLS] + at least one token of text + [SEP]: with fewer, every text embeds alike
+            max_length = check_int("max_length", max_length, MIN_MAX_LENGTH)
+        except TypeError as exc:
+            raise ValueError(str(exc)) from None
+        self.name, self.weights_sha256, self.max_length = name, weights_sha256, max_length
         self._tokenizer, self._model, self._source, self._device = tokenizer, model, source, device
 
     def __repr__(self) -> str:

@@ -248,6 +248,11 @@ def test_max_length_leaves_room_for_text(max_length):
         text.load_encoder(max_length=max_length)
 
 
+def test_an_encoder_built_by_hand_also_needs_room_for_text():
+    with pytest.raises(ValueError, match="max_length must be at least 3"):
+        text.Encoder("tiny", object(), object(), weights_sha256="x", max_length=2)
+
+
 @pytest.mark.parametrize("name", ["./no_such_model", "models/typo/minilm", "/no/such/folder", "~/no_such_model",
                                   "helpers/no_such_model"])
 def test_a_missing_local_folder_is_named_not_sent_to_the_hub(name, monkeypatch):
