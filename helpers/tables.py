@@ -350,6 +350,18 @@ def _as_times(before, n: int) -> np.ndarray:
     return times
 
 
+def _group_arrays(keys: np.ndarray, values: np.ndarray) -> pd.Series:
+    """The runs of ``values`` that share a key, as a Series of arrays indexed by the key.
+
+    ``keys`` (n,) must be sorted so that equal keys are adjacent; ``values`` (n,) follow them.
+    (A ``groupby(...).agg`` that returns arrays does the same on pandas 3 but is refused by 2.x.)
+    """
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, np.int64)
+    groups = np.empty(len(starts), dtype=object)
+    groups[:] = np.split(values, starts[1:]) if len(starts) else []
+    return pd.Series(groups, index=pd.Index(keys[starts]), dtype=object)
+
+
 def discovery_visits(tables: CourseTables, split: str = "test") -> pd.DataFrame:
     """The visits of the discovery task in ``split`` (``train``, ``valid`` or ``test``).
 
@@ -374,7 +386,7 @@ def discovery_visits(tables: CourseTables, split: str = "test") -> pd.DataFrame:
     bought_first = first_time.reindex(pd.MultiIndex.from_frame(lines[[CUSTOMER_ID, ITEM_ID]])).to_numpy()
     is_new = bought_first >= lines[TIMESTAMP].to_numpy()
     new_lines = lines.loc[is_new, [INVOICE, ITEM_ID]].sort_values([INVOICE, ITEM_ID])
-    targets = new_lines.groupby(INVOICE)[ITEM_ID].agg(lambda s: s.to_numpy(np.int64))
+    targets = _group_arrays(new_lines[INVOICE].to_numpy(), new_lines[ITEM_ID].to_numpy(np.int64))
     repeats = pd.Series(~is_new, index=lines.index).groupby(lines[INVOICE]).sum()
     out = visits[visits[INVOICE].isin(targets.index)].reset_index(drop=True)
     out[TARGETS] = targets.reindex(out[INVOICE]).to_numpy()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -71,3 +73,55 @@ def test_manifest_round_trip_and_tamper(tmp_path):
     (tmp_path / "weights.bin").write_bytes(b"\x00\x01\x03")
     with pytest.raises(ValueError, match="does not match its manifest"):
         config.read_manifest(tmp_path)
+
+
+def _requirements_file(tmp_path, *lines):
+    path = tmp_path / "requirements.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_environment_report_names_the_fix(tmp_path):
+    path = _requirements_file(tmp_path, "numpy>=1.0", "numpy-from-the-future>=1", "pandas>=999",
+                              "jupyterlab-that-is-missing>=4")
+    report = config.environment_report(path, colab=False).set_index("package")
+    assert report.loc["numpy", "status"] == "OK" and report.loc["numpy", "fix"] == ""
+    assert report.loc["numpy-from-the-future", "status"] == "FAIL: not installed"
+    assert report.loc["numpy-from-the-future", "fix"] == 'pip install "numpy-from-the-future>=1"'
+    assert report.loc["pandas", "status"] == "FAIL: needs >=999" and "pip install" in report.loc["pandas", "fix"]
+
+
+def test_environment_report_on_colab_keeps_colabs_stack(tmp_path, monkeypatch):
+    """On Colab: jupyterlab is not needed, what the set-up cell adds is installed at its exact version
+    without dependencies, and a package of Colab's own is never reinstalled over it."""
+    monkeypatch.setattr(config, "NOT_NEEDED_ON_COLAB", ("jupyterlab-that-is-missing",))
+    monkeypatch.setattr(config, "COLAB_INSTALLS", ("weights-that-are-missing==1.2.3",))
+    path = _requirements_file(tmp_path, "jupyterlab-that-is-missing>=4", "weights-that-are-missing>=1",
+                              "pandas>=999")
+    report = config.environment_report(path, colab=True).set_index("package")
+    assert report.loc["jupyterlab-that-is-missing", "status"] == "OK: not needed on Colab"
+    assert report.loc["weights-that-are-missing", "fix"] == 'pip install --no-deps "weights-that-are-missing==1.2.3"'
+    assert "pip" not in report.loc["pandas", "fix"] and "Disconnect and delete runtime" in report.loc["pandas", "fix"]
+    monkeypatch.setenv("COURSE_RUNTIME", "colab")
+    assert config.on_colab()
+
+
+def test_colab_installs_match_the_dev_pins():
+    dev = (config.REPO_ROOT / "requirements-dev.txt").read_text(encoding="utf-8").splitlines()
+    for spec in config.COLAB_INSTALLS:
+        assert spec in dev, f"{spec} differs from requirements-dev.txt"
+
+
+def test_colab_setup_keeps_colabs_stack_and_stops_clearly_when_the_clone_fails(tmp_path, monkeypatch):
+    source = config.colab_setup_source()
+    assert source.count('"-m", "pip", "install"') == 1 and '"--no-deps"' in source  # nothing replaces Colab's torch
+    for spec in config.COLAB_INSTALLS:
+        assert f'"{spec}"' in source
+    unreachable = source.replace(f"https://github.com/{config.REPOSITORY}.git", str(tmp_path / "no-such-repo.git"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    with pytest.raises(SystemExit) as stop:
+        exec(compile(unreachable, "colab-setup", "exec"), {})
+    message = str(stop.value)
+    assert message.startswith("Colab set-up could not download the course") and "run this cell again" in message
+    assert not (tmp_path / "course").exists()

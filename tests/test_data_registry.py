@@ -260,6 +260,10 @@ def test_the_fingerprint_does_not_depend_on_the_reader(table, tmp_path):
     for name in ("t.xlsx", "t.csv", "t.parquet"):
         frame = data._normalise_retail(data._read_retail_file(tmp_path / name))
         assert data.table_fingerprint(frame) == expected, name
+    engines = ["openpyxl"] + (["calamine"] if data.xlsx_engine() == "calamine" else [])
+    for engine in engines:
+        frame = pd.read_excel(tmp_path / "t.xlsx", dtype={data.INVOICE: str, data.STOCK_CODE: str}, engine=engine)
+        assert data.table_fingerprint(data._normalise_retail(frame)) == expected, engine
     variant = table.astype({data.INVOICE_DATE: "datetime64[us]", data.COUNTRY: "string",
                             data.DESCRIPTION: object})
     assert data.table_fingerprint(variant) == expected
@@ -385,3 +389,22 @@ def test_the_real_dataset_with_one_edited_price_fails_naming_the_column():
     frame.loc[1000, data.UNIT_PRICE] += 0.01
     with pytest.raises(data.DataVerificationError, match=r"\['UnitPrice'\]"):
         data.verify_online_retail(frame)
+
+
+def test_calamine_and_openpyxl_read_the_same_table(tmp_path):
+    """The fast reader and the fallback give one canonical table, so either verifies the same way."""
+    pytest.importorskip("python_calamine")
+    frame = _fixture_table(60).astype({data.INVOICE: object, data.STOCK_CODE: object})
+    frame.loc[::3, data.INVOICE] = 536365  # the UCI sheet stores most invoice numbers as numbers
+    frame.loc[1, data.INVOICE] = "C536379"  # and cancellations as text
+    frame.loc[::5, data.STOCK_CODE] = 22423
+    frame.loc[7, data.DESCRIPTION] = "ROSES REGENCY TEACUP AND SAUCER "
+    path = tmp_path / "Online Retail.xlsx"
+    frame.to_excel(path, index=False, engine="openpyxl")
+    read = {engine: data._normalise_retail(pd.read_excel(path, dtype={data.INVOICE: str, data.STOCK_CODE: str},
+                                                         engine=engine))
+            for engine in ("openpyxl", "calamine")}
+    pd.testing.assert_frame_equal(read["openpyxl"], read["calamine"])
+    assert data.table_fingerprint(read["openpyxl"]) == data.table_fingerprint(read["calamine"])
+    assert read["calamine"][data.INVOICE].iloc[0] == "536365" and read["calamine"][data.INVOICE].iloc[1] == "C536379"
+    assert data.xlsx_engine() == "calamine"

@@ -59,8 +59,41 @@ def test_learner_requirements_use_ranges_and_no_platform_specific_torch():
 
 def test_dev_requirements_pin_every_learner_package_and_the_test_tools():
     dev_text = (REPO_ROOT / "requirements-dev.txt").read_text(encoding="utf-8")
-    assert "-r requirements.txt" in dev_text
-    dev = _requirements(REPO_ROOT / "requirements-dev.txt")
+    assert "-r requirements.txt" in dev_text and "-r requirements-test.txt" in dev_text
+    dev = _requirements(REPO_ROOT / "requirements-dev.txt") | _requirements(REPO_ROOT / "requirements-test.txt")
     for name in set(_requirements(REPO_ROOT / "requirements.txt")) | {"pytest", "nbval", "hypothesis", "ruff"}:
         assert name in dev and "==" in dev[name], f"{name} is not pinned in requirements-dev.txt"
     assert dev["torch"] == "torch==2.13.0"
+
+
+def _pins(path) -> dict[str, str]:
+    return {name: line.split("==", 1)[1] for name, line in _requirements(path).items() if "==" in line}
+
+
+def _readme_row(leg: str) -> str:
+    rows = [line for line in (REPO_ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+            if line.startswith(f"| {leg} |")]
+    assert len(rows) == 1, f"README's test table needs one row for the {leg} leg"
+    return rows[0]
+
+
+def test_every_requirement_has_a_lower_bound_that_admits_colab():
+    """The minimum leg installs each lower bound exactly; Colab's version must be inside every range."""
+    from packaging.requirements import Requirement
+
+    colab = _pins(REPO_ROOT / "ci" / "colab.txt")
+    for name, line in _requirements(REPO_ROOT / "requirements.txt").items():
+        requirement = Requirement(line)
+        assert any(spec.operator == ">=" for spec in requirement.specifier), f"{line}: no lower bound"
+        if name in colab:
+            assert requirement.specifier.contains(colab[name]), f"{line} refuses Colab's {name} {colab[name]}"
+
+
+def test_readme_states_the_versions_ci_tests():
+    colab, minimum = _readme_row("Colab"), _readme_row("minimum")
+    colab_pins = _pins(REPO_ROOT / "ci" / "colab.txt")
+    for name in ("numpy", "pandas", "torch", "transformers", "ipywidgets", "ipython"):
+        assert f"{name} {colab_pins[name]}" in colab, f"README's Colab row: {name} is {colab_pins[name]}"
+    bounds = {name: line.split(">=", 1)[1] for name, line in _requirements(REPO_ROOT / "requirements.txt").items()}
+    for name in ("numpy", "pandas", "torch", "transformers", "scikit-learn", "ipywidgets", "jupyterlab"):
+        assert f"{name} {bounds[name]}" in minimum, f"README's minimum row: {name} is {bounds[name]}"
