@@ -46,7 +46,6 @@ from torch import nn
 from helpers import config, metrics
 from helpers import strategies as st
 from helpers import tables as tb
-from helpers.validation import check_int
 
 DYNAMIC_FEATURES = ("log purchases last 7 days", "log purchases last 30 days", "log purchases all time",
                     "log days since first sale", "sold before")
@@ -397,6 +396,8 @@ def score_examples(model: TwoTowerScorer, space: FeatureSpace, examples: Example
     A matrix product of user vectors with all item vectors plus the popularity term, by chunks
     of ``chunk`` visits (seconds for thousands of visits on a CPU).
     """
+    from helpers.validation import check_int
+
     chunk = check_int("chunk", chunk, 1)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.eval()
