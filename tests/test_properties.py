@@ -215,7 +215,7 @@ _CODES = ["10001", "10002", "85123A", "85123a", " 71053", "POST", "M", "GIFT_000
 _DESCRIPTIONS = ["MUG", "mug ", "WHITE LANTERN", "?", None, ""]
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=SEEDS, n=hs.integers(0, 40))
 def test_the_cleaning_ledger_sums_exactly_on_random_raw_tables(seed, n):
     rng = np.random.default_rng(seed)
