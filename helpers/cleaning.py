@@ -55,6 +55,7 @@ from helpers.data import (
     STOCK_CODE,
     UNIT_PRICE,
 )
+from helpers.validation import check_int, check_no_missing
 
 #: Codes that look like products but are services (found by reading descriptions of the data).
 SERVICE_CODES = {
@@ -118,13 +119,18 @@ _EXPECTED_KINDS = {
 }
 
 
+#: Columns that may hold no missing value (CustomerID and Description may: rules drop or keep them).
+_REQUIRED_VALUES = (INVOICE_DATE, QUANTITY, UNIT_PRICE)
+
+
 def validate_transactions(frame: pd.DataFrame) -> None:
     """Raise a clear error unless ``frame`` has the eight raw columns with usable dtypes.
 
     Expected (as :func:`helpers.data.load_online_retail` returns them): InvoiceNo, StockCode,
     Description, Country as strings; Quantity integer; UnitPrice and CustomerID numeric
     (CustomerID may be missing); InvoiceDate datetime64. Raises ``TypeError`` for a non-frame or
-    a wrong dtype and ``ValueError`` for missing columns.
+    a wrong dtype and ``ValueError`` for missing columns, a repeated index label or a missing
+    InvoiceDate, Quantity or UnitPrice (an undated purchase must not be netted or placed in time).
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame of transactions, got {type(frame).__name__}")
@@ -144,6 +150,13 @@ def validate_transactions(frame: pd.DataFrame) -> None:
                 f"column {column!r} has dtype {dtype}, expected {kind}; load the table with "
                 "helpers.data.load_online_retail() or convert the column first"
             )
+    if not frame.index.is_unique:
+        raise ValueError("the transaction table's index has repeated labels; the ledger traces each line "
+                         "by its label: use frame.reset_index(drop=True) first")
+    for column in _REQUIRED_VALUES:
+        check_no_missing(f"column {column!r}", frame[column],
+                         "a line without a date, quantity or price cannot be placed in time or valued: "
+                         "drop those lines first (the UCI table has none)")
 
 
 def line_revenue(frame: pd.DataFrame) -> pd.Series:
@@ -274,8 +287,10 @@ def drop_extreme_quantities(frame: pd.DataFrame, max_quantity: int = MAX_QUANTIT
     lines lie above 10,000 units.
     """
     validate_transactions(frame)
-    if not isinstance(max_quantity, (int, np.integer)) or max_quantity <= 0:
-        raise ValueError(f"max_quantity must be a positive integer, got {max_quantity!r}")
+    try:
+        max_quantity = check_int("max_quantity", max_quantity, 1)
+    except TypeError as exc:  # a bool or a float is no count; ValueError like the range check
+        raise ValueError(str(exc)) from None
     return _split(frame, frame[QUANTITY].abs() > max_quantity, "extreme quantities",
                   f"more than {max_quantity:,} units on one line: mistyped orders and their cancellations")
 
@@ -438,6 +453,10 @@ Rule = Callable[[pd.DataFrame], RuleResult]
 
 def default_rules(max_quantity: int = MAX_QUANTITY) -> list[Rule]:
     """The course's rules, in the order they run (see the module docstring)."""
+    try:
+        max_quantity = check_int("max_quantity", max_quantity, 1)
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
     return [
         normalise_text,
         drop_adjustments,

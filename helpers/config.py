@@ -1,7 +1,8 @@
 """Paths, run profiles, seeding, device choice and the banner every notebook prints first.
 
 Everything is relative to the repository root, so nothing depends on where a learner cloned
-the course. Directories can be moved with environment variables (read at call time):
+the course. Directories can be moved with environment variables (read at call time; a relative
+value is relative to the repository root, whatever the working directory):
 
 ==========================  ==========================================  =====================
 variable                    meaning                                     default
@@ -32,6 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
+from helpers.validation import check_int
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ("default", "smoke")
 # The one place that names the course's GitHub repository (Colab badges and the Colab set-up use it).
@@ -40,9 +43,22 @@ BRANCH = "main"
 DEFAULT_SEED = 2024
 
 
+def _env_dir(variable: str) -> Path | None:
+    """The folder named by ``variable``, or None when unset.
+
+    A relative value is taken relative to the repository root, not to the working directory, so
+    ``COURSE_DATA_DIR=data2`` names the same folder from ``notebooks/`` and from the root.
+    """
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    return (path if path.is_absolute() else REPO_ROOT / path).resolve()
+
+
 def _env_path(variable: str, default: Path) -> Path:
-    value = os.environ.get(variable)
-    return Path(value).expanduser().resolve() if value else default
+    path = _env_dir(variable)
+    return default if path is None else path
 
 
 def colab_url(notebook: str) -> str:
@@ -99,14 +115,14 @@ def data_dir() -> Path:
 
 def raw_dir() -> Path:
     """Cache of raw datasets as fetched and verified (``data/raw/``, git-ignored)."""
-    cache = os.environ.get("COURSE_CACHE_DIR")
-    return (Path(cache).expanduser().resolve() / "raw") if cache else data_dir() / "raw"
+    cache = _env_dir("COURSE_CACHE_DIR")
+    return cache / "raw" if cache else data_dir() / "raw"
 
 
 def processed_dir() -> Path:
     """Cache of cleaned tables (``data/processed/``, git-ignored)."""
-    cache = os.environ.get("COURSE_CACHE_DIR")
-    return (Path(cache).expanduser().resolve() / "processed") if cache else data_dir() / "processed"
+    cache = _env_dir("COURSE_CACHE_DIR")
+    return cache / "processed" if cache else data_dir() / "processed"
 
 
 def artifacts_dir() -> Path:
@@ -116,8 +132,7 @@ def artifacts_dir() -> Path:
 
 def mirror_dir() -> Path | None:
     """The offline data mirror named by ``COURSE_DATA_MIRROR``, or None when unset."""
-    value = os.environ.get("COURSE_DATA_MIRROR")
-    return Path(value).expanduser().resolve() if value else None
+    return _env_dir("COURSE_DATA_MIRROR")
 
 
 def profile() -> str:
@@ -136,8 +151,12 @@ def seed_everything(seed: int = DEFAULT_SEED) -> np.random.Generator:
     Returns a fresh ``numpy.random.Generator`` seeded with ``seed``: pass it (or generators
     spawned from it) explicitly to everything random, as the course does.
     """
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    # torch.manual_seed takes at most 2**64 - 1: check the range before seeding anything, so a
+    # bad seed never leaves Python and numpy seeded and torch not.
+    try:
+        seed = check_int("seed", seed, 0, 2**64 - 1)
+    except TypeError as exc:
+        raise ValueError(f"{exc}; pass a whole number such as 2024") from None
     random.seed(int(seed))
     np.random.seed(int(seed) % 2**32)  # noqa: NPY002 (legacy global state, for third-party code)
     torch = sys.modules.get("torch")
@@ -193,7 +212,11 @@ def banner(seed: int = DEFAULT_SEED, device=None) -> str:
 def sha256_of(path: str | os.PathLike) -> str:
     """Hex sha256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    try:
+        handle = open(path, "rb")
+    except PermissionError as exc:
+        raise permission_error(path, "read", exc) from exc
+    with handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -206,15 +229,40 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     A crash or an exception in the block leaves no partial file behind.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except PermissionError as exc:
+        raise permission_error(target, "write", exc) from exc
     os.close(handle)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp creates the file readable by its owner only; give the cache the permissions any
+        # new file gets (0666 less the umask), so a cache a teacher fills is readable by learners.
+        if tmp_path.exists():
+            os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def permission_error(path: str | os.PathLike, action: str, exc: OSError | None = None) -> PermissionError:
+    """A ``PermissionError`` that names ``path``, what was tried and how to fix it."""
+    path = Path(path)
+    detail = f" ({exc.strerror})" if exc is not None and exc.strerror else ""
+    return PermissionError(
+        f"cannot {action} {path}{detail}. Fix it in one of these ways: ask the owner of {path.parent} "
+        f"to make it readable (and writable, for a cache) by you, e.g. `chmod -R a+rX {path.parent}`; "
+        "or point the course at a folder of your own with COURSE_CACHE_DIR / COURSE_ARTIFACTS_DIR."
+    )
 
 
 def write_manifest(directory: str | os.PathLike, files: list[str], **info) -> Path:
@@ -243,13 +291,27 @@ def write_manifest(directory: str | os.PathLike, files: list[str], **info) -> Pa
 def read_manifest(directory: str | os.PathLike, verify: bool = True) -> dict:
     """Read ``manifest.json`` from ``directory``; with ``verify``, check every file's sha256.
 
-    Raises ``FileNotFoundError`` when the manifest or a file is missing and ``ValueError`` when
-    a file's content differs from what the manifest recorded.
+    Raises ``FileNotFoundError`` when the manifest or a file is missing and ``ValueError`` naming
+    the file when the manifest is damaged (not JSON, no ``files`` table) or a file's content
+    differs from what the manifest recorded.
     """
     directory = Path(directory)
-    manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    path = directory / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except PermissionError as exc:
+        raise permission_error(path, "read", exc) from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is not valid JSON ({exc}): delete {directory} to rebuild it") from exc
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or not all(
+            isinstance(e, dict) and isinstance(e.get("sha256"), str) for e in files.values()):
+        raise ValueError(f"{path} lacks a 'files' table of sha256 entries: delete {directory} to rebuild it")
     if verify:
         for name, entry in manifest["files"].items():
+            if not (directory / name).is_file():
+                raise FileNotFoundError(f"{directory / name}, listed in {path}, is missing: "
+                                        f"delete {directory} to rebuild it")
             actual = sha256_of(directory / name)
             if actual != entry["sha256"]:
                 raise ValueError(

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.validation import check_int
+
 # ---------------------------------------------------------------------------------------------
 # Regret (notebook 02)
 
@@ -280,6 +282,9 @@ def ranking_summary(slates, targets, n_items: int) -> dict[str, float]:
     Keys: ``HR@k``, ``Recall@k``, ``NDCG@k`` (k = the slate width) and ``coverage``.
     """
     slates = _check_slates(slates)
+    if len(slates) == 0:
+        raise ValueError("ranking_summary needs at least one visit, got slates of shape "
+                         f"{slates.shape}: a mean over zero visits is undefined (check the split or filter)")
     k = slates.shape[1]
     return {
         f"HR@{k}": float(hit_rate(slates, targets).mean()),
@@ -348,8 +353,9 @@ def intra_list_diversity(slates, embeddings, chunk: int = 2048) -> np.ndarray:
     emb = unit_rows(embeddings)
     if slates.size and slates.max() >= len(emb):
         raise ValueError(f"slates hold item id {int(slates.max())} but embeddings have {len(emb)} rows")
+    chunk = check_int("chunk", chunk, 1)
     out = np.empty(len(slates))
-    for start in range(0, len(slates), max(int(chunk), 1)):
+    for start in range(0, len(slates), chunk):
         total = emb[slates[start:start + chunk]].sum(axis=1, dtype=np.float64)  # (c, dim)
         pair_cos = (np.einsum("cd,cd->c", total, total) - k) / (k * (k - 1))
         out[start:start + chunk] = 1.0 - pair_cos

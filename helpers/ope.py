@@ -40,6 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers.validation import check_int
+
 ESTIMATORS = ("ips", "snips", "dm", "dr")
 _ATOL = 1e-6  # tolerance on probabilities summing to one
 _NEED_MODEL = "estimated_rewards is required for DM and DR (fit a reward model, e.g. with cross_fit_rewards)"
@@ -357,8 +359,8 @@ def bootstrap_interval(numerator, denominator=None, *, rng: np.random.Generator,
     """
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    if not (isinstance(n_bootstrap, (int, np.integer)) and n_bootstrap >= 10):
-        raise ValueError(f"n_bootstrap must be an integer >= 10, got {n_bootstrap!r}")
+    n_bootstrap = check_int("n_bootstrap", n_bootstrap, 10)
+    chunk = check_int("chunk", chunk, 1)
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
     numerator = _as_1d("numerator", numerator)
@@ -423,8 +425,7 @@ def broadcast_policy(probs, n_rounds: int) -> np.ndarray:
     probs = np.asarray(probs, dtype=float)
     if probs.ndim not in (1, 2):
         raise ValueError(f"probs must have shape (n_actions,) or (n_actions, len_list), got {probs.shape}")
-    if not isinstance(n_rounds, (int, np.integer)) or n_rounds < 1:
-        raise ValueError(f"n_rounds must be a positive integer, got {n_rounds!r}")
+    n_rounds = check_int("n_rounds", n_rounds, 1)
     view = np.broadcast_to(probs, (int(n_rounds), *probs.shape))
     _check_action_dist(view, int(n_rounds), np.zeros(1) if probs.ndim == 2 else None)
     return view
@@ -604,6 +605,8 @@ def cross_fit_rewards(model, features: Callable, actions, rewards, positions=Non
 
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    n_actions = check_int("n_actions", n_actions, 1)
+    chunk_rows = check_int("chunk_rows", chunk_rows, 1)
     actions = _as_1d("actions", actions, int)
     rewards = _as_1d("rewards", rewards)
     n = len(actions)
@@ -617,8 +620,7 @@ def cross_fit_rewards(model, features: Callable, actions, rewards, positions=Non
         positions = _as_1d("positions", positions, int)
         if len(positions) != n or np.any(positions < 0) or np.any(positions >= len_list):
             raise ValueError(f"positions must be (n_rounds,) integers in [0, {len_list})")
-    if not isinstance(n_folds, (int, np.integer)) or not 1 <= n_folds <= n:
-        raise ValueError(f"n_folds must be an integer in [1, n_rounds], got {n_folds!r}")
+    n_folds = check_int("n_folds", n_folds, 1, max(n, 1))
     folds = rng.permutation(n) % n_folds
     slots = len_list if (len_list is not None and all_slots) else 1
     out = np.empty((n, n_actions, slots))

@@ -396,6 +396,9 @@ def score_examples(model: TwoTowerScorer, space: FeatureSpace, examples: Example
     A matrix product of user vectors with all item vectors plus the popularity term, by chunks
     of ``chunk`` visits (seconds for thousands of visits on a CPU).
     """
+    from helpers.validation import check_int
+
+    chunk = check_int("chunk", chunk, 1)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.eval()
     all_items = torch.arange(space.n_items, device=device)
@@ -659,12 +662,16 @@ def load_checkpoint(folder: str | Path, device=None) -> Trained:
     if set(manifest.get("files", {})) != {CHECKPOINT_FILE, CONFIG_FILE}:
         raise ValueError(f"{folder}: the manifest does not describe a scorer checkpoint")
     meta = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
-    cfg = ScorerConfig(**meta["config"])
-    model = TwoTowerScorer(meta["text_dim"], cfg.hidden, cfg.dim, cfg.dropout, cfg.pop_hidden)
-    state = load_file(str(folder / CHECKPOINT_FILE))
-    if "tuned_text" in state:
-        model.tuned_text = torch.zeros_like(state["tuned_text"])
-    model.load_state_dict(state, strict=True)
+    try:  # a config that does not fit its weights is a damaged checkpoint, not a crash
+        cfg = ScorerConfig(**meta["config"])
+        model = TwoTowerScorer(meta["text_dim"], cfg.hidden, cfg.dim, cfg.dropout, cfg.pop_hidden)
+        state = load_file(str(folder / CHECKPOINT_FILE))
+        if "tuned_text" in state:
+            model.tuned_text = torch.zeros_like(state["tuned_text"])
+        model.load_state_dict(state, strict=True)
+    except (TypeError, KeyError, RuntimeError) as exc:
+        raise ValueError(f"{folder}: {CONFIG_FILE} does not fit {CHECKPOINT_FILE} ({type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0]}); delete {folder} to retrain") from exc
     device = config.get_device(None if device is None else str(device))
     model.to(device).eval()
     return Trained(model=model, history=pd.DataFrame(meta["history"]), best_epoch=meta["best_epoch"],

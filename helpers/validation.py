@@ -11,13 +11,27 @@ import math
 import numpy as np
 
 
-def check_int(name: str, value, minimum: int) -> int:
-    """``value`` as an ``int`` of at least ``minimum``; bools are refused (``True`` is no count)."""
+def check_int(name: str, value, minimum: int, maximum: int | None = None) -> int:
+    """``value`` as an ``int`` in ``[minimum, maximum]``; bools are refused (``True`` is no count).
+
+    Use it for every size argument (``chunk``, ``k``, ``n_runs``...): a zero or negative chunk
+    would otherwise leave an output array uninitialised instead of failing.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {value}")
     return int(value)
+
+
+def check_choice(name: str, value, allowed) -> object:
+    """``value`` if it is one of ``allowed``; otherwise a ``ValueError`` listing the choices."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return value
 
 
 def check_positive(name: str, value, *, allow_zero: bool = False, upper: float | None = None) -> float:
@@ -54,3 +68,20 @@ def check_finite_array(name: str, values, *, dtype=float, ndim: int | None = Non
         raise ValueError(f"{name} must be finite: {bad} of {array.size} values are NaN or infinite; "
                          "check the scale of the inputs (standardise contexts, bound rewards)")
     return array
+
+
+def check_no_missing(name: str, values, fix: str = "drop or fill those rows first") -> None:
+    """Raise unless ``values`` (array, Series, Index) holds no missing value (NaN, NaT, None, NA).
+
+    The message counts the missing values and names the first one's position: a missing time
+    must never be compared as if it were a time (NaT sorts after every date, so it would see the
+    future).
+    """
+    import pandas as pd
+
+    missing = pd.isna(pd.Series(np.asarray(values, dtype=object) if not hasattr(values, "dtype") else values))
+    missing = np.asarray(missing, dtype=bool)
+    if missing.any():
+        first = int(np.flatnonzero(missing)[0])
+        raise ValueError(f"{name} has {int(missing.sum())} missing value(s) of {missing.size} "
+                         f"(first at position {first}); {fix}")

@@ -278,3 +278,30 @@ def test_course_scorer_is_trained_once_then_loaded(world, tmp_path, monkeypatch)
     other = sc.course_scorer(tables, sc.ScorerConfig(**{**FAST, "max_epochs": 1}), encoder=encoder, device="cpu",
                              progress=False)
     assert not other.loaded and other.folder != first.folder  # another config, another checkpoint
+
+
+@pytest.mark.parametrize("chunk", [0, -1, True, 2.5])
+def test_score_examples_refuses_a_bad_chunk(world, chunk):
+    """A chunk of 0 or less used to return uninitialised memory as scores."""
+    _, space, _, examples = world
+    model = sc.TwoTowerScorer(DIM, 16, 8, 0.0, 8)  # the chunk is checked before any work
+    with pytest.raises((ValueError, TypeError), match="chunk"):
+        sc.score_examples(model, space, examples["test"], chunk=chunk)
+
+
+def test_a_checkpoint_whose_config_does_not_fit_is_a_value_error(world, tmp_path):
+    """course_scorer retrains on ValueError; a shape mismatch used to escape as a RuntimeError."""
+    import json
+
+    from helpers import config
+
+    _, space, _, examples = world
+    trained = sc.train_scorer(space, examples["train"], None, sc.ScorerConfig(**{**FAST, "max_epochs": 1}),
+                              device="cpu", progress=False)
+    folder = sc.save_checkpoint(trained, tmp_path / "ckpt").parent
+    meta = json.loads((folder / sc.CONFIG_FILE).read_text())
+    meta["config"]["hidden"] = 2 * meta["config"]["hidden"]
+    (folder / sc.CONFIG_FILE).write_text(json.dumps(meta))
+    config.write_manifest(folder, [sc.CHECKPOINT_FILE, sc.CONFIG_FILE])  # consistent manifest, wrong config
+    with pytest.raises(ValueError, match="does not fit"):
+        sc.load_checkpoint(folder, device="cpu")

@@ -49,13 +49,34 @@ def report(ok: bool, exercise: str, hint: str = "") -> Verdict:
 
 
 def is_close(answer, expected, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
-    """True when ``answer`` is numeric, has the shape of ``expected`` and is close to it."""
+    """True when ``answer`` is numeric, has the shape of ``expected`` and is close to it.
+
+    Lists, tuples, numpy arrays and numpy scalars are all accepted; a one-element array counts
+    as the number it holds (``metrics.ndcg_at_k(...)`` returns shape (1,) for one slate). A NaN
+    is never a right answer, and a NaN expected value (an empty input) accepts nothing.
+    Infinities match infinities of the same sign.
+    """
     try:
         got = np.asarray(answer, dtype=float)
     except (TypeError, ValueError):
         return False
     want = np.asarray(expected, dtype=float)
-    return got.shape == want.shape and bool(np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=True))
+    if want.ndim == 0 and got.size == 1:
+        got = got.reshape(())
+    if got.shape != want.shape or np.isnan(got).any() or np.isnan(want).any():
+        return False
+    return bool(np.allclose(got, want, rtol=rtol, atol=atol, equal_nan=False))
+
+
+def as_number(answer) -> float | None:
+    """``answer`` as one finite float (a number, a numpy scalar or a one-element array), else None."""
+    try:
+        values = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        return None
+    if values.size != 1 or not np.isfinite(values).all():
+        return None
+    return float(values.reshape(()))
 
 
 def same_items(answer: Sequence, expected: Sequence) -> bool:

@@ -7,7 +7,7 @@ them to every student.
 from __future__ import annotations
 
 from helpers import data
-from helpers.check import Verdict, is_close, report
+from helpers.check import Verdict, as_number, is_close, report
 
 NO_ANSWER = "No answer given yet."
 
@@ -40,9 +40,9 @@ def exercise_3(busiest_country_share) -> Verdict:
     expected = countries.value_counts(normalize=True).iloc[0]
     hint = ("Count lines, not customers or invoices: which country has the most, and what fraction of all "
             "lines is that?")
-    try:
-        if is_close(float(busiest_country_share), 100 * expected, rtol=1e-3):
-            hint = "Give a fraction between 0 and 1, not a percentage."
-    except (TypeError, ValueError):
+    value = as_number(busiest_country_share)
+    if value is None:
         hint = "Give one number, a fraction between 0 and 1."
+    elif is_close(value, 100 * expected, rtol=1e-3):
+        hint = "Give a fraction between 0 and 1, not a percentage."
     return report(is_close(busiest_country_share, expected, rtol=1e-3), "Exercise 3", hint)

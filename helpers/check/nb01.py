@@ -14,7 +14,7 @@ import pandas as pd
 
 from helpers import cleaning, tables
 from helpers import data as raw_data
-from helpers.check import is_close, report
+from helpers.check import as_number, is_close, report
 
 BULK_UNITS = 1_000
 NO_ANSWER = "No answer given yet."
@@ -37,11 +37,11 @@ def exercise_1(answer) -> bool:
     if is_close(answer, expected, rtol=1e-4, atol=0):
         return report(True, "Exercise 1")
     hint = "Sum Quantity × UnitPrice over the raw lines whose CustomerID is missing and divide by the sum over all lines."
-    try:
-        if is_close(float(answer), expected * 100, rtol=1e-4, atol=0):
-            hint = "Give a share between 0 and 1, not a percentage."
-    except (TypeError, ValueError):
+    value = as_number(answer)
+    if value is None:
         hint = "Give one number, a share between 0 and 1."
+    elif is_close(value, expected * 100, rtol=1e-4, atol=0):
+        hint = "Give a share between 0 and 1, not a percentage."
     return report(False, "Exercise 1", hint)
 
 

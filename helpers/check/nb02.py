@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from helpers import bandits, data, metrics
-from helpers.check import Verdict, is_close, report
+from helpers.check import Verdict, as_number, is_close, report
 
 CAMPAIGN = "men"  # exercise 4 works on all items of this campaign
 
@@ -111,8 +111,6 @@ def exercise_4(horizon) -> Verdict:
     hint = ("Use metrics.lai_robbins_constant on the 34 per-item click rates (clicks / impressions); uniform "
             "play loses T times the average gap. Find where C ln T first falls below that (natural log); "
             "the answer is in the hundreds of thousands.")
-    try:
-        ok = horizon is not None and abs(float(horizon) - expected) <= 0.005 * expected
-    except (TypeError, ValueError):
-        ok = False
+    value = as_number(horizon)
+    ok = value is not None and abs(value - expected) <= 0.005 * expected
     return report(ok, "Exercise 4", hint)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers import metrics
-from helpers.check import Verdict, is_close, report
+from helpers.check import Verdict, as_number, is_close, report
 
 
 def inputs_for_exercise_1() -> tuple[np.ndarray, np.ndarray]:
@@ -27,9 +27,8 @@ def exercise_1(ndcg) -> Verdict:
     expected = metrics.ndcg_at_k(slate[None, :], [targets])[0]
     hint = ("DCG adds 1 / log2(position + 1) for each hit, positions counted from 1; the ideal DCG puts "
             "min(10, number of targets) hits in the first positions. NDCG = DCG / ideal DCG.")
-    try:
-        value = float(ndcg)
-    except (TypeError, ValueError):
+    value = as_number(ndcg)
+    if value is None:
         return report(False, "Exercise 1", hint)
     return report(is_close(value, expected, rtol=1e-6), "Exercise 1", hint)
 
@@ -62,8 +61,7 @@ def exercise_3(hit_rate) -> Verdict:
     hint = ("Build the test batch with strategies.make_batch(course, tables.discovery_visits(course, 'test')), "
             "fit strategies.Trending(window=7), recommend 10 items per visit and average "
             "metrics.hit_rate over the visits: one number between 0 and 1.")
-    try:
-        value = float(hit_rate)
-    except (TypeError, ValueError):
+    value = as_number(hit_rate)
+    if value is None:
         return report(False, "Exercise 3", hint)
     return report(is_close(value, expected, rtol=1e-9), "Exercise 3", hint)

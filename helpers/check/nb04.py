@@ -19,7 +19,8 @@ def _rewards(rewards) -> np.ndarray | None:
         matrix = np.asarray(getattr(rewards, "rewards", rewards), dtype=float)
     except (TypeError, ValueError):
         return None
-    return matrix if matrix.ndim == 2 and matrix.shape[1] >= 2 else None
+    ok = matrix.ndim == 2 and matrix.shape[0] >= 1 and matrix.shape[1] >= 2 and np.isfinite(matrix).all()
+    return matrix if ok else None
 
 
 def exercise_1(share, rewards) -> Verdict:
@@ -29,7 +30,7 @@ def exercise_1(share, rewards) -> Verdict:
     """
     matrix = _rewards(rewards)
     if matrix is None:
-        return report(False, "Exercise 1", "Pass the replay's reward matrix (env.rewards) as the second argument.")
+        return report(False, "Exercise 1", "Pass the replay's reward matrix (env.rewards, at least one visit) as the second argument.")
     best = int(matrix.sum(axis=0).argmax())
     expected = float(np.mean((matrix.max(axis=1) > 0) & (matrix[:, best] == 0)))
     hint = ("Find the best fixed arm (largest column total), then count the rows whose maximum is positive "
@@ -42,7 +43,7 @@ def exercise_2(regret, rewards) -> Verdict:
     arm ``v % n_arms`` on visit v (visits in time order)."""
     matrix = _rewards(rewards)
     if matrix is None:
-        return report(False, "Exercise 2", "Pass the replay's reward matrix (env.rewards) as the second argument.")
+        return report(False, "Exercise 2", "Pass the replay's reward matrix (env.rewards, at least one visit) as the second argument.")
     n_visits, n_arms = matrix.shape
     played = matrix[np.arange(n_visits), np.arange(n_visits) % n_arms].sum()
     expected = float(matrix.sum(axis=0).max() - played)
