@@ -80,13 +80,12 @@ def argmax_ties(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     n_runs, n_arms = values.shape
     starts = _row_starts(n_runs, n_arms)
     choice = values.argmax(axis=1)
-    flat_values = values.reshape(-1)
-    is_max = values == flat_values[starts + choice][:, None]
-    if np.count_nonzero(is_max) == n_runs:  # no ties anywhere: the common case, one cheap count
+    is_max = values == values.reshape(-1)[starts + choice][:, None]
+    if np.count_nonzero(is_max) == n_runs:  # no ties anywhere: one cheap count
         return choice
     positions = np.flatnonzero(is_max)  # flat positions of all maxima, sorted by row
-    first = np.searchsorted(positions, starts)  # where each row's maxima start in `positions`
-    n_max = np.diff(first, append=positions.size)  # maxima per row, >= 1
+    n_max = np.bincount(positions // n_arms, minlength=n_runs)  # maxima per row, >= 1
+    first = np.cumsum(n_max) - n_max  # where each row's maxima start in `positions`
     pick = (rng.random(n_runs) * n_max).astype(np.int64)  # uniform in 0..n_max-1
     return positions[first + pick] - starts
 
@@ -334,12 +333,14 @@ class BanditLearner:
         n = counts[flat] + 1
         mean = means[flat]
         mean += (rewards - mean) / n
-        if not np.isfinite(mean).all():  # checked before any state changes
+        # Unit rewards cannot overflow a mean; other finite rewards can (1e308, then -1e308).
+        if not self.unit_rewards and not np.isfinite(mean).all():  # before any state changes
             raise overflow_error("rewards", rewards)
         self._check_step(arms, rewards, context)
         self.t += 1
         counts[flat] = n
         means[flat] = mean
+        self._flat, self._new_counts = flat, n  # for subclasses' _learn: the entries just updated
         self._learn(arms, rewards, context)
 
     def _learn(self, arms: np.ndarray, rewards: np.ndarray, context) -> None:
@@ -358,7 +359,8 @@ class BanditLearner:
             raise ValueError(f"arms {arms.shape} and rewards {rewards.shape} must both have shape ({self.n_runs},)")
         if arms.dtype.kind not in "iu":
             raise TypeError(f"arms must be integers, got dtype {arms.dtype}")
-        if arms.min() < 0 or arms.max() >= self.n_arms:
+        # One pass for both bounds: a negative arm reads as a huge unsigned one.
+        if np.count_nonzero(arms.view(arms.dtype.str.replace("i", "u")) >= self.n_arms):
             raise ValueError(f"arms must lie in [0, {self.n_arms}), got values in [{arms.min()}, {arms.max()}]")
         if self.unit_rewards:
             low, high = rewards.min(), rewards.max()
@@ -481,8 +483,7 @@ class UCB1(BanditLearner):
         self._inv_sqrt_counts = np.full((self.n_runs, self.n_arms), np.inf)  # 1/sqrt(n), kept up to date
 
     def _learn(self, arms, rewards, context) -> None:
-        flat = self._row_offsets + arms
-        self._inv_sqrt_counts.reshape(-1)[flat] = 1.0 / np.sqrt(self.counts.reshape(-1)[flat])
+        self._inv_sqrt_counts.reshape(-1)[self._flat] = 1.0 / np.sqrt(self._new_counts)
 
     def index(self) -> np.ndarray:
         """The current UCB1 indices, (n_runs, n_arms); +inf for unplayed arms.
