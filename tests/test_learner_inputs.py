@@ -38,6 +38,7 @@ def test_non_finite_rewards_are_refused_by_every_context_free_learner(name):
     _assert_unchanged(learner, before, 0)
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # numpy's, before our error
 @pytest.mark.parametrize("name", ["epsilon-greedy", "Thompson (Gaussian)", "gradient bandit"])
 def test_overflowing_rewards_are_an_error_at_update_not_an_index_error_later(name):
     learner = B.CONTEXT_FREE[name](K, R, rng=0)
