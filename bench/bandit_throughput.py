@@ -6,8 +6,10 @@ reference is mabwiser's sequential API (``predict`` then ``partial_fit`` for one
 time) timed on a few thousand pulls of the same problem, in the same process, so the ratio
 does not depend much on the machine. A bare-bones vectorised numpy UCB1 (no checks, no tie
 breaking) shows what the course's checks and bookkeeping cost; it is timed right after the
-course's UCB1. Every rate is the best of three consecutive blocks (the course's learners and the
-bare UCB1 keep learning from one block to the next), so a busy machine slows each side alike.
+course's UCB1. Every rate is the best of ten consecutive blocks (the course's learners and the
+bare UCB1 keep learning from one block to the next; mabwiser's pulls are split alike), the way
+``timeit`` reports the minimum of its repeats: on a machine shared with other jobs the best block
+is the one least disturbed, for every side alike.
 For Beta Thompson sampling the bench also times numpy's Beta sampler alone on the (R, K)
 posterior: one draw per arm and run is what every step must make, so it bounds the rate.
 
@@ -52,12 +54,12 @@ def problem_means(n_arms: int) -> np.ndarray:
     return np.linspace(0.005, 0.05, n_arms)
 
 
-BLOCKS = 3
+BLOCKS = 10
 
 
 def ours(cls, kwargs: dict, means: np.ndarray, n_runs: int, horizon: int) -> float:
-    """Pulls per second of one course learner: ``simulate`` (wall clock) in three consecutive
-    blocks of horizon / 3 rounds, the learner going on learning; the best block counts."""
+    """Pulls per second of one course learner: ``simulate`` (wall clock) in ``BLOCKS`` consecutive
+    blocks of horizon / BLOCKS rounds, the learner going on learning; the best block counts."""
     learner = cls(means.size, n_runs, rng=1, **kwargs)
     env = BernoulliBandit(means, n_runs, rng=2)
     block = max(1, horizon // BLOCKS)
@@ -71,7 +73,7 @@ def ours(cls, kwargs: dict, means: np.ndarray, n_runs: int, horizon: int) -> flo
 
 def naive_ucb1(means: np.ndarray, n_runs: int, horizon: int) -> float:
     """Pulls per second of a minimal vectorised UCB1: no validation, first-index ties, no trace
-    (best of three consecutive blocks, as :func:`ours`)."""
+    (best of ``BLOCKS`` consecutive blocks, as :func:`ours`)."""
     rng = np.random.default_rng(3)
     n_arms = means.size
     counts = np.zeros((n_runs, n_arms))
@@ -93,9 +95,9 @@ def naive_ucb1(means: np.ndarray, n_runs: int, horizon: int) -> float:
     return best
 
 
-def beta_floor(means: np.ndarray, n_runs: int, steps: int = 300) -> float:
+def beta_floor(means: np.ndarray, n_runs: int, steps: int = 100) -> float:
     """Pulls per second if a Beta Thompson step cost nothing but its posterior draw: numpy's
-    ``Generator.beta`` on (n_runs, n_arms) parameters like those of a long run (best of three)."""
+    ``Generator.beta`` on (n_runs, n_arms) parameters like those of a long run (best of ``BLOCKS``)."""
     rng = np.random.default_rng(6)
     plays = 1000.0
     alpha = 1.0 + rng.binomial(int(plays), np.broadcast_to(means, (n_runs, means.size)))
@@ -109,9 +111,9 @@ def beta_floor(means: np.ndarray, n_runs: int, steps: int = 300) -> float:
     return best
 
 
-def mabwiser_rate(policy, means: np.ndarray, pulls: int, repeats: int = 3) -> float:
+def mabwiser_rate(policy, means: np.ndarray, pulls: int, repeats: int = BLOCKS) -> float:
     """Pulls per second of mabwiser's sequential predict / partial_fit loop: the best of
-    ``repeats`` blocks of ``pulls // repeats`` pulls (favours mabwiser on a busy machine)."""
+    ``repeats`` blocks of ``pulls // repeats`` pulls."""
     from mabwiser.mab import MAB
 
     rng = np.random.default_rng(4)
@@ -187,9 +189,10 @@ def markdown(rows: list[tuple], naive: float, floor: float, n_arms: int, n_runs:
         "",
         f"Bernoulli arms with means 0.5% to 5% (K = {n_arms}); the course's learners step R = {n_runs:,} "
         f"runs together for T = {horizon:,} rounds ({n_runs * horizon:,} pulls each, `simulate` timed "
-        f"in three consecutive blocks); mabwiser's sequential `predict` / `partial_fit` is timed on "
-        f"{mab_pulls:,} pulls of the same problem in the same run. Each rate is the best of its three blocks, "
-        "so background load slows both sides alike. Regenerate with `python bench/bandit_throughput.py --write`.",
+        f"in {BLOCKS} consecutive blocks); mabwiser's sequential `predict` / `partial_fit` is timed on "
+        f"{mab_pulls:,} pulls of the same problem in the same run, in {BLOCKS} blocks too. Each rate is the "
+        "best of its blocks (as `timeit` takes the minimum of its repeats), so background load on a shared "
+        "machine disturbs every side alike. Regenerate with `python bench/bandit_throughput.py --write`.",
         "",
     ]
     if before is None:

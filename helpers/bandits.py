@@ -334,7 +334,7 @@ class BanditLearner:
         mean = means[flat]
         mean += (rewards - mean) / n
         # Unit rewards cannot overflow a mean; other finite rewards can (1e308, then -1e308).
-        if not self.unit_rewards and not np.isfinite(mean).all():  # before any state changes
+        if not self.unit_rewards and not math.isfinite(mean.sum()) and not np.isfinite(mean).all():
             raise overflow_error("rewards", rewards)
         self._check_step(arms, rewards, context)
         self.t += 1
@@ -354,9 +354,14 @@ class BanditLearner:
         """Checks of one step's feedback, once per call: shapes, integer arms in range, finite rewards
         (:func:`helpers.validation.check_finite_array`, the path every learner's feedback takes)."""
         arms = np.asarray(arms)
-        rewards = check_finite_array("rewards", rewards)
+        try:
+            rewards = np.asarray(rewards, dtype=float)
+        except (TypeError, ValueError):
+            rewards = check_finite_array("rewards", rewards)  # raises, naming what was given
         if arms.shape != (self.n_runs,) or rewards.shape != (self.n_runs,):
             raise ValueError(f"arms {arms.shape} and rewards {rewards.shape} must both have shape ({self.n_runs},)")
+        if not math.isfinite(rewards.sum()):  # one cheap pass: NaN or an infinity makes the sum non-finite
+            rewards = check_finite_array("rewards", rewards)  # raises for NaN and infinities; huge values pass
         if arms.dtype.kind not in "iu":
             raise TypeError(f"arms must be integers, got dtype {arms.dtype}")
         # One pass for both bounds: a negative arm reads as a huge unsigned one.
