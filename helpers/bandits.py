@@ -356,7 +356,7 @@ class BanditLearner:
         arms = np.asarray(arms)
         try:
             rewards = np.asarray(rewards, dtype=float)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             rewards = check_finite_array("rewards", rewards)  # raises, naming what was given
         if arms.shape != (self.n_runs,) or rewards.shape != (self.n_runs,):
             raise ValueError(f"arms {arms.shape} and rewards {rewards.shape} must both have shape ({self.n_runs},)")
@@ -382,7 +382,7 @@ def overflow_error(name: str, values) -> ValueError:
     ``update`` instead of NaN statistics or an ``IndexError`` later.
     """
     largest = float(np.max(np.abs(values))) if np.size(values) else 0.0
-    return ValueError(f"{name} overflow the learner's statistics: values up to {largest:.3g} in absolute "
+    return ValueError(f"{name} would overflow the learner's statistics: values up to {largest:.3g} in absolute "
                       f"value, while its sums and products must stay below {np.finfo(float).max:.3g}; rescale "
                       f"{name} (standardise contexts to mean 0 and standard deviation 1, bound rewards, "
                       "e.g. to [0, 1])")
