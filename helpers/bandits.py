@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from helpers.validation import check_finite_array
 from helpers.validation import check_int as _check_int
 from helpers.validation import check_positive as _check_positive
 
@@ -60,23 +61,33 @@ def row_max(values: np.ndarray) -> np.ndarray:
     return values[np.arange(values.shape[0]), values.argmax(axis=1)]
 
 
+@functools.lru_cache(maxsize=16)
+def _row_starts(n_runs: int, n_arms: int) -> np.ndarray:
+    """Flat index of each row's first entry in a C-ordered (n_runs, n_arms) table (read-only)."""
+    starts = np.arange(n_runs) * n_arms
+    starts.flags.writeable = False
+    return starts
+
+
 def argmax_ties(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Row-wise argmax of ``values`` (n_runs, n_arms), ties broken uniformly at random.
 
     ``+inf`` entries (unplayed arms in UCB-type indices) tie with each other. Returns
     ``(n_runs,)`` int64. Random tie-breaking matters: with ``argmax``'s first-index rule a
-    greedy learner whose estimates are all zero would always play arm 0.
+    greedy learner whose estimates are all zero would always play arm 0. One uniform number per
+    run is drawn, and only on steps where some run has a tie.
     """
     n_runs, n_arms = values.shape
+    starts = _row_starts(n_runs, n_arms)
     choice = values.argmax(axis=1)
-    is_max = values == values[np.arange(n_runs), choice][:, None]
-    positions = np.flatnonzero(is_max)  # flat positions of all maxima, sorted by row
-    if positions.size == n_runs:  # no ties anywhere
+    is_max = values == values.reshape(-1)[starts + choice][:, None]
+    if np.count_nonzero(is_max) == n_runs:  # no ties anywhere: one cheap count
         return choice
+    positions = np.flatnonzero(is_max)  # flat positions of all maxima, sorted by row
     n_max = np.bincount(positions // n_arms, minlength=n_runs)  # maxima per row, >= 1
     first = np.cumsum(n_max) - n_max  # where each row's maxima start in `positions`
     pick = (rng.random(n_runs) * n_max).astype(np.int64)  # uniform in 0..n_max-1
-    return positions[first + pick] - np.arange(n_runs) * n_arms
+    return positions[first + pick] - starts
 
 
 def tie_share(values: np.ndarray) -> np.ndarray:
@@ -317,31 +328,64 @@ class BanditLearner:
             context: ignored by context-free learners.
         """
         arms, rewards = self._check_feedback(arms, rewards)
-        self.t += 1
         flat = self._row_offsets + arms  # index into the flattened (n_runs * n_arms) tables
         counts, means = self.counts.reshape(-1), self.means.reshape(-1)  # views
-        counts[flat] += 1
-        means[flat] += (rewards - means[flat]) / counts[flat]
+        n = counts[flat] + 1
+        mean = means[flat]
+        mean += (rewards - mean) / n
+        # Unit rewards cannot overflow a mean; other finite rewards can (1e308, then -1e308).
+        if not self.unit_rewards and not math.isfinite(mean.sum()) and not np.isfinite(mean).all():
+            raise overflow_error("rewards", rewards)
+        self._check_step(arms, rewards, context)
+        self.t += 1
+        counts[flat] = n
+        means[flat] = mean
+        self._flat, self._new_counts = flat, n  # for subclasses' _learn: the entries just updated
         self._learn(arms, rewards, context)
 
     def _learn(self, arms: np.ndarray, rewards: np.ndarray, context) -> None:
         """Algorithm-specific learning from one step (override)."""
 
+    def _check_step(self, arms: np.ndarray, rewards: np.ndarray, context) -> None:
+        """Raise before any state changes if this step would overflow the algorithm's statistics
+        (override where they can overflow beyond the running means checked by :meth:`update`)."""
+
     def _check_feedback(self, arms, rewards) -> tuple[np.ndarray, np.ndarray]:
+        """Checks of one step's feedback, once per call: shapes, integer arms in range, finite rewards
+        (:func:`helpers.validation.check_finite_array`, the path every learner's feedback takes)."""
         arms = np.asarray(arms)
-        rewards = np.asarray(rewards, dtype=float)
+        try:
+            rewards = np.asarray(rewards, dtype=float)
+        except (TypeError, ValueError, OverflowError):
+            rewards = check_finite_array("rewards", rewards)  # raises, naming what was given
         if arms.shape != (self.n_runs,) or rewards.shape != (self.n_runs,):
             raise ValueError(f"arms {arms.shape} and rewards {rewards.shape} must both have shape ({self.n_runs},)")
+        if not math.isfinite(rewards.sum()):  # one cheap pass: NaN or an infinity makes the sum non-finite
+            rewards = check_finite_array("rewards", rewards)  # raises for NaN and infinities; huge values pass
         if arms.dtype.kind not in "iu":
             raise TypeError(f"arms must be integers, got dtype {arms.dtype}")
-        if arms.min() < 0 or arms.max() >= self.n_arms:
+        # One pass for both bounds: a negative arm reads as a huge unsigned one.
+        if np.count_nonzero(arms.view(arms.dtype.str.replace("i", "u")) >= self.n_arms):
             raise ValueError(f"arms must lie in [0, {self.n_arms}), got values in [{arms.min()}, {arms.max()}]")
-        low, high = rewards.min(), rewards.max()
-        if not (math.isfinite(low) and math.isfinite(high)):
-            raise ValueError("rewards must be finite")
-        if self.unit_rewards and (low < 0.0 or high > 1.0):
-            raise ValueError(f"{self.name} needs rewards in [0, 1], got values in [{low:g}, {high:g}]")
+        if self.unit_rewards:
+            low, high = rewards.min(), rewards.max()
+            if low < 0.0 or high > 1.0:
+                raise ValueError(f"{self.name} needs rewards in [0, 1], got values in [{low:g}, {high:g}]")
         return arms, rewards
+
+
+def overflow_error(name: str, values) -> ValueError:
+    """The error for finite inputs so large that a learner's statistics would overflow float64.
+
+    Every learner raises it (after :func:`helpers.validation.check_finite_array` let the inputs
+    pass) before its state changes, so a badly scaled context or reward is a clear error at
+    ``update`` instead of NaN statistics or an ``IndexError`` later.
+    """
+    largest = float(np.max(np.abs(values))) if np.size(values) else 0.0
+    return ValueError(f"{name} would overflow the learner's statistics: values up to {largest:.3g} in absolute "
+                      f"value, while its sums and products must stay below {np.finfo(float).max:.3g}; rescale "
+                      f"{name} (standardise contexts to mean 0 and standard deviation 1, bound rewards, "
+                      "e.g. to [0, 1])")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -444,8 +488,7 @@ class UCB1(BanditLearner):
         self._inv_sqrt_counts = np.full((self.n_runs, self.n_arms), np.inf)  # 1/sqrt(n), kept up to date
 
     def _learn(self, arms, rewards, context) -> None:
-        idx = (self._rows, arms)
-        self._inv_sqrt_counts[idx] = 1.0 / np.sqrt(self.counts[idx])
+        self._inv_sqrt_counts.reshape(-1)[self._flat] = 1.0 / np.sqrt(self._new_counts)
 
     def index(self) -> np.ndarray:
         """The current UCB1 indices, (n_runs, n_arms); +inf for unplayed arms.

@@ -10,7 +10,7 @@ in expectation by its choice, free of the reward noise (Lattimore and Szepesvár
 
 The replay section (notebook 04): :class:`ReplayEnv` replays real visits whose reward under every
 arm (recommendation strategy) is known from the real baskets (:func:`slate_rewards`,
-:func:`basket_values`); :func:`replay` plays a learner on it and returns a :class:`ReplayTrace`
+:func:`helpers.visits.basket_values`); :func:`replay` plays a learner on it and returns a :class:`ReplayTrace`
 whose regrets against the best fixed arm and the per-visit oracle are exact;
 :func:`replay_summary` tabulates traces.
 """
@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from helpers.bandits import BanditLearner, RngLike, _check_int, make_rng
+from helpers.bandits import BanditLearner, RngLike, make_rng
+from helpers.validation import check_int as _check_int
 
 # ---------------------------------------------------------------------------------------------
 # Stochastic bandits
@@ -254,47 +255,6 @@ def slate_rewards(slates, targets, values=None) -> tuple[np.ndarray, np.ndarray]
         found = np.zeros(stacked.shape, dtype=bool)
         hit_value = np.zeros(stacked.shape)
     return found.sum(axis=2).astype(float), hit_value.sum(axis=2)
-
-
-def basket_values(interactions, invoices, targets, column: str | None = None) -> list[np.ndarray]:
-    """The value of each target item in each visit's basket, aligned with ``targets``.
-
-    For the replay's revenue reward (the article's gamma done right): the revenue of an item in a
-    visit is what the customer paid for it there, unit price times quantity, in GBP.
-
-    Args:
-        interactions: the interactions table of :mod:`helpers.tables` (``invoice``, ``item_id``
-            and ``column``; one row per (invoice, item)).
-        invoices: n invoice numbers, one per visit.
-        targets: n int64 arrays of item ids, each bought in its visit's invoice.
-        column: the value column (default ``revenue``, in GBP; or ``quantity``, in units).
-
-    Returns n float64 arrays, ``values[v][j]`` the value of ``targets[v][j]`` in invoice v.
-    Raises ``KeyError`` when a target item is not in its invoice.
-    """
-    import pandas as pd
-
-    from helpers import tables as tb
-
-    column = tb.REVENUE if column is None else column
-    invoices = np.asarray(invoices).astype(str)
-    if len(invoices) != len(targets):
-        raise ValueError(f"{len(invoices)} invoices for {len(targets)} target lists")
-    for name in (tb.INVOICE, tb.ITEM_ID, column):
-        if name not in interactions:
-            raise ValueError(f"interactions has no column {name!r}")
-    lengths = np.fromiter((len(t) for t in targets), dtype=np.int64, count=len(targets))
-    wanted = pd.MultiIndex.from_arrays([np.repeat(invoices, lengths),
-                                        np.concatenate([np.asarray(t, np.int64) for t in targets])
-                                        if len(targets) else np.zeros(0, np.int64)])
-    table = interactions.groupby([tb.INVOICE, tb.ITEM_ID])[column].sum()
-    table.index = pd.MultiIndex.from_arrays([table.index.get_level_values(0).astype(str),
-                                             table.index.get_level_values(1).astype(np.int64)])
-    found = table.reindex(wanted)
-    if found.isna().any():
-        missing = wanted[found.isna().to_numpy()][:3].tolist()
-        raise KeyError(f"target items not in their invoice, e.g. {missing}")
-    return np.split(found.to_numpy(np.float64), np.cumsum(lengths)[:-1])
 
 
 @dataclass

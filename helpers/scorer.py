@@ -44,8 +44,8 @@ import torch
 from torch import nn
 
 from helpers import config, metrics
-from helpers import strategies as st
 from helpers import tables as tb
+from helpers import visits as vs
 
 DYNAMIC_FEATURES = ("log purchases last 7 days", "log purchases last 30 days", "log purchases all time",
                     "log days since first sale", "sold before")
@@ -64,7 +64,7 @@ class FeatureSpace:
     """Everything the scorer knows about items and customers, as of any day.
 
     Built once from the course tables and the items' text embeddings; then :meth:`examples`
-    turns a :class:`helpers.strategies.VisitBatch` into model inputs whose features use only
+    turns a :class:`helpers.visits.VisitBatch` into model inputs whose features use only
     purchases **before the visit's day** (item popularity) or **before the visit** (the
     customer's history and visits).
 
@@ -83,7 +83,7 @@ class FeatureSpace:
         self.text = text
         price = tables.catalogue[tb.PRICE].to_numpy(np.float64)
         self.static = np.log(np.maximum(price, 0.01)).astype(np.float32)[:, None]
-        counts = st.DailyCounts(tables.interactions, tables.n_items)
+        counts = vs.DailyCounts(tables.interactions, tables.n_items)
         self.start = counts.start
         prefix = counts.prefix  # (n_days + 1, n_items): purchases on days before offset d
         n_rows = len(prefix)
@@ -104,7 +104,7 @@ class FeatureSpace:
         offset = (np.asarray(days, dtype="datetime64[D]") - self.start).astype(np.int64)
         return np.clip(offset, 0, len(self.dynamic) - 1)
 
-    def user_features(self, batch: st.VisitBatch) -> np.ndarray:
+    def user_features(self, batch: vs.VisitBatch) -> np.ndarray:
         """(n, 4) float32 :data:`USER_FEATURES` of each visit's customer, from visits before it."""
         start = np.searchsorted(self._visit_customer, batch.customer_ids, side="left")
         end = np.searchsorted(self._visit_customer, batch.customer_ids, side="right")
@@ -119,12 +119,12 @@ class FeatureSpace:
                 out[row, 3] = np.log1p((when - self._visit_time[s + n_before - 1]) / day)
         return out
 
-    def history_text(self, batch: st.VisitBatch) -> np.ndarray:
+    def history_text(self, batch: vs.VisitBatch) -> np.ndarray:
         """(n, d) float32 mean text embedding of each visit's history (zeros for an empty one)."""
         counts = np.asarray(batch.seen.sum(axis=1), dtype=np.float32).reshape(-1, 1)
         return (np.asarray(batch.seen @ self.text) / np.maximum(counts, 1.0)).astype(np.float32)
 
-    def examples(self, batch: st.VisitBatch) -> Examples:
+    def examples(self, batch: vs.VisitBatch) -> Examples:
         """Model inputs for the visits of ``batch`` (see :class:`Examples`)."""
         if batch.n_items != self.n_items:
             raise ValueError(f"batch has {batch.n_items} items, the feature space {self.n_items}")
@@ -424,7 +424,7 @@ def evaluate_examples(model: TwoTowerScorer, space: FeatureSpace, examples: Exam
     """HR@k, Recall@k, NDCG@k and coverage of the model's discovery slates (already-bought masked)."""
     if examples.targets is None:
         raise ValueError("examples have no targets")
-    slates = st.top_k(score_examples(model, space, examples, **kwargs), k, exclude=examples.seen)
+    slates = vs.top_k(score_examples(model, space, examples, **kwargs), k, exclude=examples.seen)
     return metrics.ranking_summary(slates, examples.targets, space.n_items)
 
 
@@ -695,7 +695,7 @@ def course_examples(tables: tb.CourseTables, space: FeatureSpace) -> dict[str, E
     """
     visits = {s: tb.discovery_visits(tables, s) for s in tb.SPLITS}
     visits["train+valid"] = pd.concat([visits["train"], visits["valid"]], ignore_index=True)
-    return {name: space.examples(st.make_batch(tables, visits[name])) for name in SPLIT_NAMES}
+    return {name: space.examples(vs.make_batch(tables, visits[name])) for name in SPLIT_NAMES}
 
 
 @dataclass

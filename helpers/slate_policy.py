@@ -29,19 +29,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from helpers.bandits import RngLike, make_rng
+from helpers.bandits import RngLike, make_rng, overflow_error
+from helpers.validation import check_finite_array
 
 
 def _check_inputs(features, sims) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(features, dtype=np.float64)
-    s = np.asarray(sims, dtype=np.float64)
+    x = check_finite_array("features", features)
+    s = check_finite_array("sims", sims)
     if x.ndim != 3:
         raise ValueError(f"features must be (n_visits, n_candidates, n_features), got shape {x.shape}")
     if s.shape != (x.shape[0], x.shape[1], x.shape[1]):
         raise ValueError(f"sims must be (n_visits, n_candidates, n_candidates) = "
                          f"{(x.shape[0], x.shape[1], x.shape[1])}, got {s.shape}")
-    if not (np.isfinite(x).all() and np.isfinite(s).all()):
-        raise ValueError("features and sims must be finite")
+    with np.errstate(over="ignore"):
+        if not np.isfinite(np.einsum("nmf,nmf->nm", x, x)).all():  # scores w . x and gradients stay finite
+            raise overflow_error("features", x)
     return x, s
 
 
@@ -88,7 +90,7 @@ def slate_reward(slates, relevance, sims, lam: float) -> tuple[np.ndarray, np.nd
         raise ValueError("slates need at least 2 items for their diversity")
     if lam < 0:
         raise ValueError(f"lam must be non-negative, got {lam}")
-    rel = np.asarray(relevance, dtype=np.float64)
+    rel = check_finite_array("relevance", relevance)  # a reward of NaN would poison the policy's step
     rows = np.arange(n)[:, None, None]
     hits = rel[rows, slates].sum(axis=2)
     pair = np.asarray(sims)[rows[..., None], slates[:, :, :, None], slates[:, :, None, :]]  # (n, S, k, k)
@@ -212,8 +214,8 @@ class PlackettLucePolicy:
 
     def step(self, grad: np.ndarray) -> None:
         """One Adam ascent step on the objective whose gradient is ``grad``, (f + 1,)."""
-        grad = np.asarray(grad, dtype=np.float64)
-        if grad.shape != (self.n_features + 1,) or not np.isfinite(grad).all():
+        grad = check_finite_array("grad", grad)
+        if grad.shape != (self.n_features + 1,):
             raise ValueError(f"grad must be a finite ({self.n_features + 1},) vector")
         if not self.learn_beta:
             grad = grad.copy()
@@ -260,7 +262,7 @@ def train_online(policy: PlackettLucePolicy, features, sims, relevance, lam: flo
     parameters after each update.
     """
     x, s = _check_inputs(features, sims)
-    rel = np.asarray(relevance, dtype=np.float64)
+    rel = check_finite_array("relevance", relevance)
     if rel.shape != x.shape[:2]:
         raise ValueError(f"relevance must be (n_visits, n_candidates) = {x.shape[:2]}, got {rel.shape}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:

@@ -61,7 +61,8 @@ def test_dev_requirements_pin_every_learner_package_and_the_test_tools():
     dev_text = (REPO_ROOT / "requirements-dev.txt").read_text(encoding="utf-8")
     assert "-r requirements.txt" in dev_text and "-r requirements-test.txt" in dev_text
     dev = _requirements(REPO_ROOT / "requirements-dev.txt") | _requirements(REPO_ROOT / "requirements-test.txt")
-    for name in set(_requirements(REPO_ROOT / "requirements.txt")) | {"pytest", "nbval", "hypothesis", "ruff"}:
+    for name in set(_requirements(REPO_ROOT / "requirements.txt")) | {"pytest", "nbval", "hypothesis", "ruff",
+                                                                        "import-linter"}:
         assert name in dev and "==" in dev[name], f"{name} is not pinned in requirements-dev.txt"
     assert dev["torch"] == "torch==2.13.0"
 

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from helpers import bandits
-from helpers.envs import ReplayEnv, basket_values, replay, replay_summary, slate_rewards
+from helpers.envs import ReplayEnv, replay, replay_summary, slate_rewards
+from helpers.visits import basket_values
 
 # Four visits, three strategies (arms). Rewards by hand:
 #   visit 0: arm 0 -> 1, arm 1 -> 0, arm 2 -> 2
