@@ -15,6 +15,8 @@ Learners:
   :mod:`helpers.bandits` per slot; a slot is rewarded only when it holds the first bought item.
 - :class:`CombinatorialThompson`: a Beta posterior per (slot, strategy), every slot's reward
   used (Kveton et al. 2015 for CombUCB1; Wang and Chen 2018 for combinatorial Thompson sampling).
+- :class:`DepthThompson`: a Beta posterior per (strategy, depth) shared by all slots; slots
+  filled greedily by the draws of each strategy's next item.
 - :class:`SlotSoftmaxPolicy`: a linear softmax policy per slot on the visit's context,
   trained by REINFORCE (Williams 1992) with a per-slot baseline.
 
@@ -31,7 +33,7 @@ import numpy as np
 from helpers import bandits
 from helpers.validation import check_finite_array, check_int, check_positive
 
-__all__ = ["first_hit_feedback", "RankedBandit", "CombinatorialThompson", "DepthThompson", "LinearDepthThompson", "SlotSoftmaxPolicy",
+__all__ = ["first_hit_feedback", "RankedBandit", "CombinatorialThompson", "DepthThompson", "SlotSoftmaxPolicy",
            "slate_ips", "pseudo_inverse", "slotwise_ips", "importance_weights"]
 
 
@@ -391,94 +393,3 @@ class DepthThompson(_SlateLearner):
         """(n_runs, S, k) posterior means."""
         return self.alpha / (self.alpha + self.beta)
 
-
-class LinearDepthThompson(DepthThompson):
-    """Contextual :class:`DepthThompson`: a linear model of each (strategy, depth)'s purchase
-    probability in the visit's context, with linear Thompson sampling (Agrawal and Goyal 2013).
-
-    For strategy s, the item at depth c on a visit with context x is bought with probability about
-    ``theta_s . [x, onehot(c)]``: one ridge regression per strategy on d + k features (the
-    context's weights are shared by the depths, the depth one-hot gives each depth its level).
-    Each slate draws ``theta_s ~ N(theta_hat_s, v^2 A_s^{-1})`` (by Cholesky, so seeded draws do
-    not depend on the linear-algebra library) and fills the slots greedily as
-    :class:`DepthThompson` does. Every slot's reward is one observation (semi-bandit feedback).
-
-    Args:
-        n_features: d, the context's length (include an intercept column if wanted).
-        ridge: lambda of ``A = lambda I + sum z z^T``.
-        v: scale of the posterior draws (exploration).
-        state: optional ``(A, b)`` of shapes (S, D, D) and (S, D), D = d + k, e.g. the statistics
-            of the October replay (scaled), used as the prior.
-    """
-
-    def __init__(self, n_strategies: int, k: int = 10, n_runs: int = 1, *, n_features: int, ridge: float = 1.0,
-                 v: float = 0.1, state=None, rng=None) -> None:
-        _SlateLearner.__init__(self, n_strategies, k, n_runs, rng)
-        self.n_features = check_int("n_features", n_features, 1)
-        self.ridge = check_positive("ridge", ridge)
-        self.v = check_positive("v", v, allow_zero=True)
-        size = self.n_features + self.k
-        if state is None:
-            state = (np.broadcast_to(self.ridge * np.eye(size), (self.n_strategies, size, size)),
-                     np.zeros((self.n_strategies, size)))
-        A, b = (check_finite_array("state A", state[0], ndim=3), check_finite_array("state b", state[1], ndim=2))
-        if A.shape != (self.n_strategies, size, size) or b.shape != (self.n_strategies, size):
-            raise ValueError(f"state must be (A, b) of shapes {(self.n_strategies, size, size)} and "
-                             f"{(self.n_strategies, size)}")
-        self.initial = (A.copy(), b.copy())
-        self.name = "linear depth Thompson (contextual)"
-        self.reset()
-
-    def reset(self) -> None:
-        A, b = self.initial
-        self.A = np.broadcast_to(A, (self.n_runs, *A.shape)).copy()  # (R, S, D, D)
-        self.b = np.broadcast_to(b, (self.n_runs, *b.shape)).copy()  # (R, S, D)
-        self.A_inv = np.linalg.inv(self.A)
-
-    def _context(self, context) -> np.ndarray:
-        if context is None:
-            raise ValueError(f"{self.name} needs the visit's context")
-        x = check_finite_array("context", context)
-        x = np.broadcast_to(x, (self.n_runs, x.shape[-1])) if x.ndim == 1 else x
-        if x.shape != (self.n_runs, self.n_features):
-            raise ValueError(f"context must be ({self.n_runs}, {self.n_features}), got {x.shape}")
-        return x
-
-    @property
-    def theta(self) -> np.ndarray:
-        """(R, S, D) ridge estimates."""
-        return np.einsum("rsij,rsj->rsi", self.A_inv, self.b)
-
-    def values(self, context, draw: bool = True) -> np.ndarray:
-        """(R, S, k) predicted (drawn, if ``draw``) purchase probability of each strategy's item by depth."""
-        x = self._context(context)
-        theta = self.theta
-        if draw and self.v > 0:
-            chol = np.linalg.cholesky((self.A_inv + np.swapaxes(self.A_inv, 2, 3)) / 2)
-            z = self.rng.standard_normal(theta.shape)
-            theta = theta + self.v * np.einsum("rsij,rsj->rsi", chol, z)
-        d = self.n_features
-        return np.einsum("rsi,ri->rs", theta[:, :, :d], x)[:, :, None] + theta[:, :, d:]
-
-    def select(self, context=None) -> np.ndarray:
-        return self.fill(self.values(context))
-
-    def probs(self, context=None, n_samples: int = 100) -> np.ndarray:
-        counts = np.zeros((self.n_runs, self.k, self.n_strategies))
-        slots = np.arange(self.k)[None, :]
-        for _ in range(check_int("n_samples", n_samples, 1)):
-            counts[self._rows[:, None], slots, self.select(context)] += 1
-        return counts / n_samples
-
-    def update(self, choices, slot_rewards, context=None) -> None:
-        choices, rewards = self._check_feedback(choices, slot_rewards)
-        x = self._context(context)
-        depth = self.depths(choices)
-        for j in range(self.k):  # one Sherman-Morrison step per slot, vectorised over runs
-            s = choices[:, j]
-            z = np.concatenate([x, np.eye(self.k)[depth[:, j]]], axis=1)  # (R, D)
-            inv = self.A_inv[self._rows, s]  # (R, D, D)
-            Az = np.einsum("rij,rj->ri", inv, z)
-            self.A_inv[self._rows, s] = inv - Az[:, :, None] * Az[:, None, :] / (1.0 + np.einsum("ri,ri->r", z, Az))[:, None, None]
-            self.A[self._rows, s] += z[:, :, None] * z[:, None, :]
-            self.b[self._rows, s] += rewards[:, j, None] * z
