@@ -13,6 +13,8 @@ import numpy as np
 from helpers import slate_bandits, slate_replay
 from helpers.check import Verdict, is_close, report
 
+NO_ANSWER = "No answer given yet."
+
 
 def inputs_for_exercise_1() -> dict[str, np.ndarray]:
     """One visit, three strategies' ranked lists of four items, and a composition of four slots.
@@ -25,6 +27,8 @@ def inputs_for_exercise_1() -> dict[str, np.ndarray]:
 
 def exercise_1(slate) -> Verdict:
     """The items of the slate that ``choices`` composes from ``lists`` (exercise 1's inputs)."""
+    if slate is None:
+        return report(False, "Exercise 1", NO_ANSWER)
     ex = inputs_for_exercise_1()
     env = slate_replay.SlateReplay(ex["lists"][None], [np.array([], dtype=np.int64)], k=len(ex["choices"]))
     expected = env.fixed(ex["choices"])[0][0]
@@ -47,6 +51,8 @@ def inputs_for_exercise_2() -> dict[str, np.ndarray]:
 
 def exercise_2(estimate) -> Verdict:
     """The pseudo-inverse estimate (mean over the 3 rounds) of the target policy's visit reward."""
+    if estimate is None:
+        return report(False, "Exercise 2", NO_ANSWER)
     ex = inputs_for_exercise_2()
     expected = float(slate_bandits.pseudo_inverse(ex["rewards"], ex["target"], ex["logging"]).mean())
     hint = ("Per round: w_j = target / logging for each slot; the round's term is reward * (sum_j w_j - k + 1) "
@@ -72,6 +78,8 @@ def _greedy_value(env: slate_replay.SlateReplay) -> int:
 def exercise_3(sequence, env) -> Verdict:
     """A composition (k,) built greedily, slot by slot, to maximise visits hit on ``env`` (the
     October replay): it must hit at least as many visits as the checker's own greedy composition."""
+    if sequence is None:
+        return report(False, "Exercise 3", NO_ANSWER)
     if not isinstance(env, slate_replay.SlateReplay):
         return report(False, "Exercise 3", "Pass the October replay (valid_replay) as the second argument.")
     hint = ("For slot j = 1..k, try every strategy s appended to the slots chosen so far, compose those j slots "
