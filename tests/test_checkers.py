@@ -92,3 +92,17 @@ def test_rounded_answers_pass_and_wrong_ones_do_not(capsys):
     assert not nb01.exercise_3(round(mean_new, 1) + 0.5)
     assert not nb01.exercise_3(tables.discovery_visits(tables.load_course_tables(), "test")[tables.N_TARGETS].mean())
     assert "test month" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("notebook", ["nb02", "nb03", "nb04", "nb05", "nb06", "nb07"])
+def test_an_unanswered_stub_gets_no_hint(notebook, capsys):
+    """Before a first attempt a checker says only that no answer is given: a hint would give it away."""
+    import importlib
+
+    module = importlib.import_module(f"helpers.check.{notebook}")
+    for name in sorted(n for n in dir(module) if n.startswith("exercise_")):
+        checker = getattr(module, name)
+        extra = checker.__code__.co_argcount - len(checker.__defaults__ or ()) - 1
+        verdict = checker(None, *([None] * extra))
+        assert not verdict, f"{notebook}.{name}"
+        assert capsys.readouterr().out.strip().endswith("not yet. No answer given yet."), f"{notebook}.{name}"

@@ -48,6 +48,14 @@ def report(ok: bool, exercise: str, hint: str = "") -> Verdict:
     return Verdict(ok, exercise)
 
 
+NO_ANSWER = "No answer given yet."
+
+
+def unanswered(exercise: str) -> Verdict:
+    """The verdict for an exercise whose stub is still ``None``: no hint before a first attempt."""
+    return report(False, exercise, NO_ANSWER)
+
+
 def is_close(answer, expected, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
     """True when ``answer`` is numeric, has the shape of ``expected`` and is close to it.
 

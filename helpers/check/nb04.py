@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers import bandits, contextual
-from helpers.check import Verdict, is_close, report
+from helpers.check import Verdict, is_close, report, unanswered
 
 
 def _rewards(rewards) -> np.ndarray | None:
@@ -28,6 +28,8 @@ def exercise_1(share, rewards) -> Verdict:
 
     ``rewards``: the (n_visits, n_arms) reward matrix of the replay (or the ``ReplayEnv``).
     """
+    if share is None:
+        return unanswered("Exercise 1")
     matrix = _rewards(rewards)
     if matrix is None:
         return report(False, "Exercise 1", "Pass the replay's reward matrix (env.rewards, at least one visit) as the second argument.")
@@ -41,6 +43,8 @@ def exercise_1(share, rewards) -> Verdict:
 def exercise_2(regret, rewards) -> Verdict:
     """Regret, against the best fixed strategy in hindsight, of the round-robin policy that plays
     arm ``v % n_arms`` on visit v (visits in time order)."""
+    if regret is None:
+        return unanswered("Exercise 2")
     matrix = _rewards(rewards)
     if matrix is None:
         return report(False, "Exercise 2", "Pass the replay's reward matrix (env.rewards, at least one visit) as the second argument.")
@@ -63,6 +67,8 @@ def inputs_for_exercise_3() -> dict[str, np.ndarray | float]:
 
 def exercise_3(index) -> Verdict:
     """The LinUCB index ``theta . x + alpha sqrt(x^T A^{-1} x)`` of :func:`inputs_for_exercise_3`."""
+    if index is None:
+        return unanswered("Exercise 3")
     data = inputs_for_exercise_3()
     learner = contextual.LinUCB(2, 1, n_features=2, alpha=data["alpha"], rng=0)
     learner.A[0, 0] = data["A"]
@@ -83,6 +89,8 @@ def inputs_for_exercise_4() -> dict[str, np.ndarray | float | int]:
 
 def exercise_4(gradient) -> Verdict:
     """The REINFORCE gradient at the logits, ``(reward - baseline) * (onehot(arm) - pi)``, shape (4,)."""
+    if gradient is None:
+        return unanswered("Exercise 4")
     data = inputs_for_exercise_4()
     pi = bandits.softmax(data["logits"][None, :])[0]
     expected = (data["reward"] - data["baseline"]) * (np.eye(len(pi))[data["arm"]] - pi)
