@@ -87,17 +87,32 @@ def refresh_links(paths: list[Path]) -> list[Path]:
     return changed
 
 
+def use_course_profile() -> None:
+    """Run kernels under the ``default`` profile unless ``COURSE_PROFILE`` says otherwise (they inherit it)."""
+    os.environ.setdefault("COURSE_PROFILE", "default")
+
+
+def notebook_client(notebook, folder: Path, timeout: int, **options):
+    """The :class:`nbclient.NotebookClient` that runs ``notebook`` as "Restart & Run All" does.
+
+    A fresh ``python3`` kernel (whatever kernel the file names) started in ``folder``, at most
+    ``timeout`` seconds per cell; ``options`` go to the client (``allow_errors``, hooks, ...).
+    Widget state is kept during the run (nbclient fails on output-capturing widgets otherwise);
+    :func:`strip_widgets` removes it afterwards.
+    """
+    from nbclient import NotebookClient
+
+    return NotebookClient(notebook, timeout=timeout, kernel_name="python3", store_widget_state=True,
+                          resources={"metadata": {"path": str(folder)}}, **options)
+
+
 def run_notebook(path: Path, timeout: int = 900) -> float:
     """Execute ``path`` in place in a fresh kernel; return the wall time in seconds."""
     import nbformat
-    from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
     ensure_colab_cell(notebook)
-    # Widget state is kept during the run (nbclient fails on output-capturing widgets
-    # otherwise) and stripped afterwards.
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3", store_widget_state=True,
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = notebook_client(notebook, path.parent, timeout)
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start
@@ -113,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--links", action="store_true",
                         help="only rewrite Colab links and set-up cells (notebooks, README, docs); run nothing")
     args = parser.parse_args(argv)
-    os.environ.setdefault("COURSE_PROFILE", "default")
+    use_course_profile()
     paths = args.notebooks or sorted((REPO_ROOT / "notebooks").glob("*.ipynb")) + sorted(
         (REPO_ROOT / "notebooks" / "solutions").glob("*.ipynb"))
     if args.links:
