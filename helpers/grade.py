@@ -176,9 +176,14 @@ def run_copy(path: Path, folder: Path, timeout: int):
     return notebook, cell_errors, None
 
 
-def grade_notebook(path: Path, name: str, number: str, expected: list[int], folder: Path, timeout: int,
+def grade_notebook(path: Path, name: str, course: Path, expected: list[int], folder: Path, timeout: int,
                    executed: Path | None = None) -> list[Score]:
-    """Scores of the submission at ``path`` (shown as ``name``), course notebook ``number``."""
+    """Scores of the submission at ``path`` (shown as ``name``) on the ``expected`` exercises of ``course``.
+
+    ``course`` is the course notebook's path (``notebooks/02_bandit_math.ipynb``); the kernel starts
+    in ``folder``, with ``timeout`` seconds per cell; ``executed``: a folder to keep the run copy in.
+    """
+    number = course.name[:2]
     notebook, cell_errors, stopped_at = run_copy(path, folder, timeout)
     if executed is not None:
         import nbformat
@@ -186,11 +191,10 @@ def grade_notebook(path: Path, name: str, number: str, expected: list[int], fold
         target = executed / name
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook, target)
-    course = course_notebooks(folder)[number].stem
     rows = []
     for exercise in expected:
         status = score_exercise(notebook, number, exercise, cell_errors, stopped_at)
-        rows.append(Score(name, course, exercise, int(status == "correct"), status))
+        rows.append(Score(name, course.stem, exercise, int(status == "correct"), status))
     return rows
 
 
@@ -229,7 +233,7 @@ def grade_folder(submissions: Path, timeout: int = 120, folder: Path = NOTEBOOKS
             continue
         print(f"grading {name} as {known[number].stem} ...", flush=True)
         start = time.perf_counter()
-        rows = grade_notebook(path, name, number, expected[number], folder, timeout, executed)
+        rows = grade_notebook(path, name, known[number], expected[number], folder, timeout, executed)
         print(f"  {sum(row.score for row in rows)} / {len(rows)} in {time.perf_counter() - start:.0f} s", flush=True)
         scores += rows
     return scores
