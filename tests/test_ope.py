@@ -343,3 +343,44 @@ def test_bad_inputs_of_model_based_estimators_and_bootstrap():
         ope.ContextActionFeatures(np.zeros((4, 2)), np.eye(2), pair_features=np.zeros((4, 3)))
     # rewards outside [0, 1] are allowed once the range is widened explicitly
     assert ope.ips(ACTIONS, REWARDS * 5, PSCORES, TARGET, reward_range=(0, 5)) == pytest.approx(5 * IPS_HAND)
+
+
+@pytest.mark.parametrize(("successes", "trials", "level"),
+                         [(0, 147, 0.95), (1, 147, 0.95), (26, 5000, 0.95), (7, 7, 0.9), (3, 10, 0.99), (0, 1, 0.5)])
+def test_exact_binomial_interval_matches_scipy(successes, trials, level):
+    from scipy.stats import beta, binomtest
+
+    low, high = ope.exact_binomial_interval(successes, trials, level=level)
+    reference = binomtest(successes, trials).proportion_ci(confidence_level=level, method="exact")  # scipy >= 1.7
+    assert low == pytest.approx(reference.low, rel=1e-9, abs=1e-12)
+    assert high == pytest.approx(reference.high, rel=1e-9, abs=1e-12)
+    alpha = 1 - level
+    if 0 < successes:
+        assert low == pytest.approx(beta.ppf(alpha / 2, successes, trials - successes + 1), rel=1e-12)
+    if successes < trials:
+        assert high == pytest.approx(beta.ppf(1 - alpha / 2, successes + 1, trials - successes), rel=1e-12)
+    assert 0 <= low <= successes / trials <= high <= 1
+
+
+def test_exact_binomial_interval_with_no_success_by_hand():
+    # P(0 successes in n | p) = (1 - p)^n = alpha / 2 at the upper bound: p = 1 - (alpha / 2)^(1/n)
+    low, high = ope.exact_binomial_interval(0, 147, level=0.95)
+    assert low == 0.0
+    assert high == pytest.approx(1 - 0.025 ** (1 / 147), rel=1e-10)
+    assert 3 / 147 < high < 4 / 147  # above the one-sided rule of three
+    assert ope.exact_binomial_interval(5, 5, level=0.95) == pytest.approx((0.025 ** (1 / 5), 1.0), rel=1e-10)
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"successes": 3, "trials": 0}, ValueError, "trials must be at least 1, got 0"),
+    ({"successes": 5, "trials": 4}, ValueError, "successes must be at most 4, got 5"),
+    ({"successes": -1, "trials": 4}, ValueError, "successes must be at least 0, got -1"),
+    ({"successes": 1.5, "trials": 4}, TypeError, "successes must be an integer"),
+    ({"successes": True, "trials": 4}, TypeError, "successes must be an integer"),
+    ({"successes": 1, "trials": 4, "level": 1.0}, ValueError, "level must be in"),
+    ({"successes": 1, "trials": 4, "level": 0.0}, ValueError, "level must be a finite positive number"),
+    ({"successes": 1, "trials": 4, "level": float("nan")}, ValueError, "level must be a finite positive number"),
+])
+def test_exact_binomial_interval_refuses_bad_inputs(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        ope.exact_binomial_interval(**kwargs)
