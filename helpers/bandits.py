@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.validation import check_finite_array
+from helpers.validation import check_finite_array, overflow_error
 from helpers.validation import check_int as _check_int
 from helpers.validation import check_positive as _check_positive
 
@@ -372,20 +372,6 @@ class BanditLearner:
             if low < 0.0 or high > 1.0:
                 raise ValueError(f"{self.name} needs rewards in [0, 1], got values in [{low:g}, {high:g}]")
         return arms, rewards
-
-
-def overflow_error(name: str, values) -> ValueError:
-    """The error for finite inputs so large that a learner's statistics would overflow float64.
-
-    Every learner raises it (after :func:`helpers.validation.check_finite_array` let the inputs
-    pass) before its state changes, so a badly scaled context or reward is a clear error at
-    ``update`` instead of NaN statistics or an ``IndexError`` later.
-    """
-    largest = float(np.max(np.abs(values))) if np.size(values) else 0.0
-    return ValueError(f"{name} would overflow the learner's statistics: values up to {largest:.3g} in absolute "
-                      f"value, while its sums and products must stay below {np.finfo(float).max:.3g}; rescale "
-                      f"{name} (standardise contexts to mean 0 and standard deviation 1, bound rewards, "
-                      "e.g. to [0, 1])")
 
 
 # ---------------------------------------------------------------------------------------------

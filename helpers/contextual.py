@@ -44,12 +44,11 @@ from helpers.bandits import (
     RngLike,
     argmax_ties,
     make_rng,
-    overflow_error,
     sample_categorical,
     softmax,
     tie_share,
 )
-from helpers.validation import check_finite_array
+from helpers.validation import check_finite_array, overflow_error
 from helpers.validation import check_int as _check_int
 from helpers.validation import check_positive as _check_positive
 

@@ -464,12 +464,12 @@ class CatalogueEncoder:
 
     def tokens(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Padded token ids and attention masks, (n_items, max_tokens) int64 each."""
-        from helpers.text import _pad, _validate_texts
+        from helpers.text import pad_token_ids, validate_texts
 
-        texts = _validate_texts(self.item_texts)
+        texts = validate_texts(self.item_texts)
         ids = self.encoder.tokenizer(texts, truncation=True, max_length=self.encoder.max_length, padding=False,
                                      return_attention_mask=False, return_token_type_ids=False)["input_ids"]
-        return _pad(ids, self.encoder.tokenizer.pad_token_id or 0)
+        return pad_token_ids(ids, self.encoder.tokenizer.pad_token_id or 0)
 
 
 def _time_batches(n: int, size: int, rng: np.random.Generator) -> list[np.ndarray]:

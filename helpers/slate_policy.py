@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from helpers.bandits import RngLike, make_rng, overflow_error
-from helpers.validation import check_finite_array
+from helpers.bandits import RngLike, make_rng
+from helpers.validation import check_finite_array, overflow_error
 
 
 def _check_inputs(features, sims) -> tuple[np.ndarray, np.ndarray]:

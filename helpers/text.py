@@ -255,7 +255,8 @@ def mean_pool(hidden, mask):
     return summed / counts
 
 
-def _validate_texts(texts) -> list[str]:
+def validate_texts(texts) -> list[str]:
+    """``texts`` (a sequence, Series or array of n strings) as a list of n ``str``; a clear error otherwise."""
     if isinstance(texts, (str, bytes)):
         raise TypeError("texts must be a sequence of strings, not a single string (wrap it in a list)")
     if isinstance(texts, (pd.Series, pd.Index, np.ndarray)):
@@ -297,7 +298,8 @@ def _tokenise_sorted(encoder: Encoder, texts: list[str]) -> tuple[list[list[int]
     return ids, np.argsort(-lengths, kind="stable")
 
 
-def _pad(batch: list[list[int]], pad_id: int):
+def pad_token_ids(batch: list[list[int]], pad_id: int):
+    """Token-id lists of unequal length as ``(input_ids, attention_mask)`` torch tensors (n, longest)."""
     import torch
 
     width = max(len(x) for x in batch)
@@ -319,7 +321,7 @@ def encode_batches(encoder: Encoder, texts: Sequence[str], *, batch_size: int = 
     import torch
     from tqdm.auto import tqdm
 
-    texts = _validate_texts(texts)
+    texts = validate_texts(texts)
     batch_size = check_int("batch_size", batch_size, 1)
     dtype_name = _dtype_name(dtype)
     device = encoder.device
@@ -334,7 +336,7 @@ def encode_batches(encoder: Encoder, texts: Sequence[str], *, batch_size: int = 
     with torch.inference_mode():
         for start in tqdm(starts, desc=f"embedding ({encoder.name})", disable=not show, unit="batch"):
             index = order[start : start + batch_size]
-            input_ids, mask = _pad([ids[i] for i in index], pad_id)
+            input_ids, mask = pad_token_ids([ids[i] for i in index], pad_id)
             input_ids, mask = input_ids.to(device), mask.to(device)
             with torch.autocast(device.type, dtype=getattr(torch, dtype_name), enabled=autocast):
                 hidden = encoder.model(input_ids=input_ids, attention_mask=mask,
@@ -362,7 +364,7 @@ def embed(texts: Sequence[str], encoder: Encoder | None = None, *, batch_size: i
         cache: reuse and write ``artifacts/embeddings/<key>/`` (key: weights, settings, exact texts).
         progress: show a tqdm bar (default: when there are more than four batches).
     """
-    texts = _validate_texts(texts)
+    texts = validate_texts(texts)
     batch_size = check_int("batch_size", batch_size, 1)  # also on a cache hit: a bad call fails alike
     encoder = encoder or load_encoder()
     dtype_name = _dtype_name(dtype)
@@ -409,7 +411,7 @@ def top_words(texts: Sequence[str], labels: np.ndarray, n_words: int = 5) -> lis
     Returns:
         ``k`` lists of up to ``n_words`` words, best first.
     """
-    texts = _validate_texts(texts)
+    texts = validate_texts(texts)
     labels = np.asarray(labels)
     if labels.shape != (len(texts),) or not np.issubdtype(labels.dtype, np.integer) or labels.min(initial=0) < 0:
         raise ValueError("labels must be non-negative integers, one per text")
@@ -525,7 +527,7 @@ def catalogue_clusters(descriptions: Sequence[str] | None = None, *, k: int | No
         from helpers import tables
 
         descriptions = tables.load_course_tables().catalogue["description"]
-    texts = _validate_texts(descriptions)
+    texts = validate_texts(descriptions)
     encoder = encoder or load_encoder()
     settings = json.dumps({"k": k, "k_range": [int(c) for c in k_range], "seed": int(seed),
                            "tolerance": float(tolerance), "algo": "kmeans-v2"})

@@ -85,3 +85,16 @@ def check_no_missing(name: str, values, fix: str = "drop or fill those rows firs
         first = int(np.flatnonzero(missing)[0])
         raise ValueError(f"{name} has {int(missing.sum())} missing value(s) of {missing.size} "
                          f"(first at position {first}); {fix}")
+
+
+def overflow_error(name: str, values) -> ValueError:
+    """The error for finite inputs so large that a learner's statistics would overflow float64.
+
+    Every learner raises it (after :func:`check_finite_array` let the inputs pass) before its state changes, so a badly scaled context or reward is a clear error at
+    ``update`` instead of NaN statistics or an ``IndexError`` later.
+    """
+    largest = float(np.max(np.abs(values))) if np.size(values) else 0.0
+    return ValueError(f"{name} would overflow the learner's statistics: values up to {largest:.3g} in absolute "
+                      f"value, while its sums and products must stay below {np.finfo(float).max:.3g}; rescale "
+                      f"{name} (standardise contexts to mean 0 and standard deviation 1, bound rewards, "
+                      "e.g. to [0, 1])")
