@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers.validation import check_int, check_positive
+from helpers.validation import check_int, check_no_missing, check_positive
 
 ESTIMATORS = ("ips", "snips", "dm", "dr")
 _ATOL = 1e-6  # tolerance on probabilities summing to one
@@ -376,18 +376,28 @@ def exact_binomial_interval(successes: int, trials: int, *, level: float = 0.95)
 
 
 def bootstrap_interval(numerator, denominator=None, *, rng: np.random.Generator, n_bootstrap: int = 1000,
-                       level: float = 0.95, chunk: int = 100) -> tuple[float, float]:
+                       level: float = 0.95, chunk: int = 100, groups=None) -> tuple[float, float]:
     """Percentile bootstrap interval of ``sum(numerator) / sum(denominator)`` over resampled rounds.
 
     Each replicate draws ``n_rounds`` rounds with replacement (Efron and Tibshirani 1993,
     chapter 13). With ``denominator=None`` the statistic is the mean of ``numerator``. Use
     :func:`round_terms` to get the terms of an estimator.
 
+    With ``groups`` (for example the customer of each visit) the replicate draws whole groups
+    with replacement and keeps all their rounds, a cluster bootstrap (Davison and Hinkley 1997,
+    section 3.8): rounds of one group are not independent, and resampling them one by one
+    understates the uncertainty. For a paired comparison pass per-round differences, so that
+    each resampled group brings its rounds of both methods. Groups are numbered in order of first
+    appearance, so with one round per group the result equals the plain bootstrap with the same
+    ``rng``.
+
     Args:
         numerator: (n_rounds,) float; denominator: (n_rounds,) float or None.
         rng: the ``numpy.random.Generator`` that draws the resamples.
         n_bootstrap: number of replicates (>= 10); level: coverage in (0, 1).
-        chunk: replicates drawn at once (memory ``chunk * n_rounds`` integers).
+        chunk: replicates drawn at once (memory ``chunk * n_groups`` integers).
+        groups: (n_rounds,) group label of each round (any hashable dtype numpy can sort), or None
+            to resample rounds.
 
     Returns:
         (low, high) in the units of the statistic.
@@ -405,10 +415,21 @@ def bootstrap_interval(numerator, denominator=None, *, rng: np.random.Generator,
     denominator = np.ones(n) if denominator is None else _as_1d("denominator", denominator)
     if len(denominator) != n:
         raise ValueError(f"denominator has {len(denominator)} rounds, numerator has {n}")
+    if groups is not None:
+        groups = np.asarray(groups)
+        if groups.shape != (n,):
+            raise ValueError(f"groups must have shape ({n},) like numerator, got {groups.shape}")
+        check_no_missing("groups", groups, fix="give every round its group")
+        _, first, inverse = np.unique(groups, return_index=True, return_inverse=True)
+        order = np.argsort(np.argsort(first))  # sorted label -> rank of its first appearance
+        index_of_round = order[inverse.reshape(-1)]
+        numerator = np.bincount(index_of_round, weights=numerator, minlength=len(first))  # (n_groups,)
+        denominator = np.bincount(index_of_round, weights=denominator, minlength=len(first))
+    n_units = len(numerator)
     replicates = np.empty(n_bootstrap)
     for start in range(0, n_bootstrap, chunk):
         size = min(chunk, n_bootstrap - start)
-        index = rng.integers(0, n, size=(size, n))
+        index = rng.integers(0, n_units, size=(size, n_units))
         top, bottom = numerator[index].sum(axis=1), denominator[index].sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             replicates[start:start + size] = top / bottom

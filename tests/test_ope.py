@@ -384,3 +384,50 @@ def test_exact_binomial_interval_with_no_success_by_hand():
 def test_exact_binomial_interval_refuses_bad_inputs(kwargs, error, message):
     with pytest.raises(error, match=message):
         ope.exact_binomial_interval(**kwargs)
+
+
+# --- cluster (customer) bootstrap ----------------------------------------------------------------
+
+
+def test_cluster_bootstrap_with_one_round_per_group_is_the_round_bootstrap(rng):
+    values = rng.normal(size=200)
+    plain = ope.bootstrap_interval(values, rng=np.random.default_rng(5), n_bootstrap=300)
+    labels = rng.permutation(1000)[:200]  # distinct, unsorted labels: still one round per group
+    grouped = ope.bootstrap_interval(values, rng=np.random.default_rng(5), n_bootstrap=300, groups=labels)
+    assert grouped == plain
+
+
+def test_cluster_bootstrap_of_a_hand_case():
+    # two groups: a with rounds (1, 3), b with round (10,). Mean over rounds per replicate:
+    # {a, a} -> 2, {a, b} or {b, a} -> 14 / 3, {b, b} -> 10; so the interval spans 2 to 10.
+    low, high = ope.bootstrap_interval([1.0, 10.0, 3.0], groups=["a", "b", "a"],
+                                       rng=np.random.default_rng(0), n_bootstrap=2000, level=0.9)
+    assert low == pytest.approx(2.0) and high == pytest.approx(10.0)
+
+
+def test_cluster_bootstrap_is_wider_when_rounds_of_a_group_move_together():
+    rng = np.random.default_rng(11)
+    n_groups, size = 150, 8
+    groups = np.repeat(np.arange(n_groups), size)
+    values = np.repeat(rng.normal(size=n_groups), size) + 0.3 * rng.normal(size=n_groups * size)
+    low, high = ope.bootstrap_interval(values, rng=np.random.default_rng(1), n_bootstrap=400)
+    c_low, c_high = ope.bootstrap_interval(values, rng=np.random.default_rng(1), n_bootstrap=400, groups=groups)
+    assert (c_high - c_low) > 2 * (high - low)  # design effect about sqrt(1 + 7 * 0.92) ~ 2.7
+    assert c_low < values.mean() < c_high
+
+
+def test_cluster_bootstrap_keeps_the_pairing():
+    # a paired difference that is constant within each group but varies across groups
+    groups = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    a = np.array([1.0, 1.0, 2.0, 2.0, 3.0, 3.0, 4.0, 4.0])
+    b = a - np.array([0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
+    low, high = ope.bootstrap_interval(a - b, groups=groups, rng=np.random.default_rng(0), n_bootstrap=100)
+    assert low == pytest.approx(0.5) and high == pytest.approx(0.5)
+
+
+def test_cluster_bootstrap_rejects_bad_groups():
+    with pytest.raises(ValueError, match="groups must have shape"):
+        ope.bootstrap_interval([1.0, 2.0, 3.0], groups=[0, 1], rng=np.random.default_rng(0), n_bootstrap=10)
+    with pytest.raises(ValueError, match="missing"):
+        ope.bootstrap_interval([1.0, 2.0], groups=np.array([0.0, np.nan]), rng=np.random.default_rng(0),
+                               n_bootstrap=10)
