@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import nbformat
+import numpy as np
 import pytest
 
 from helpers.config import REPO_ROOT
@@ -106,3 +107,30 @@ def test_an_unanswered_stub_gets_no_hint(notebook, capsys):
         verdict = checker(None, *([None] * extra))
         assert not verdict, f"{notebook}.{name}"
         assert capsys.readouterr().out.strip().endswith("not yet. No answer given yet."), f"{notebook}.{name}"
+
+
+def test_numbers_are_accepted_to_three_significant_figures(capsys):
+    from helpers.check import check_number, within_sig_figs
+
+    assert within_sig_figs(0.123, 0.12349) and within_sig_figs(0.1235, 0.12349)
+    assert not within_sig_figs(0.122, 0.12349)
+    assert within_sig_figs(np.float32(4370), 4372) and not within_sig_figs(4360, 4372)
+    assert within_sig_figs(np.array([0.5, 1.23e-5]), [0.5004, 1.234e-5])
+    assert within_sig_figs((1, 2), np.array([1.0, 2.0])) and not within_sig_figs([1, 2, 3], [1, 2])
+    assert not within_sig_figs(1e-13 + 1e-12, 0.0) and within_sig_figs(0, 0.0)
+    assert not within_sig_figs(float("nan"), float("nan"))
+    assert check_number(np.array([0.1235]), 0.12349, "Exercise 9", "hint")
+    assert not check_number(4370, 4372, "Exercise 9", "hint", sig_figs=None)
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(("answer", "message"), [
+    (12.349, "percentage"), (0.1, "off by one"), ("0.12", "not str"), (float("nan"), "NaN"),
+    ([0.1, 0.2], "one number"), (0.5, "the general hint"),
+])
+def test_a_wrong_number_gets_the_message_of_its_mistake(answer, message, capsys):
+    from helpers.check import check_number
+
+    assert not check_number(answer, 0.12349, "Exercise 9", "the general hint", fraction=True,
+                            mistakes=[(0.1, "off by one")])
+    assert message in capsys.readouterr().out
