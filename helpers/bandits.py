@@ -69,9 +69,21 @@ def argmax_ties(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     greedy learner whose estimates are all zero would always play arm 0. One uniform number u per
     run is drawn, and only on steps where some run has a tie; a run with m maxima plays the
     ``floor(u m)``-th of them in arm order (counting from 0). Computed by
-    :func:`argmax_ties_by_arm` on the transposed table.
+    :func:`argmax_ties_by_arm` on the transposed table where some run has a tie.
     """
+    choice = values.argmax(axis=1)
+    top = values.reshape(-1)[_row_starts(*values.shape) + choice]
+    if np.count_nonzero(values == top[:, None]) == values.shape[0]:  # no ties anywhere: one cheap count
+        return choice
     return argmax_ties_by_arm(np.ascontiguousarray(values.T), rng)
+
+
+@functools.lru_cache(maxsize=16)
+def _row_starts(n_runs: int, n_arms: int) -> np.ndarray:
+    """Flat index of each row's first entry in a C-ordered (n_runs, n_arms) table (read-only)."""
+    starts = np.arange(n_runs) * n_arms
+    starts.flags.writeable = False
+    return starts
 
 
 @functools.lru_cache(maxsize=16)
@@ -91,14 +103,14 @@ def argmax_ties_by_arm(values: np.ndarray, rng: np.random.Generator, out: np.nda
     n_arms, n_runs = values.shape
     is_max = np.equal(values, values.max(axis=0), out=out)
     # rank[k, r]: how many maxima run r has among arms 0..k (a product with a triangle of ones).
-    rank = _lower_ones(n_arms) @ is_max
+    rank = np.dot(_lower_ones(n_arms), is_max)  # (np.dot: less overhead than @ on small tables)
     if np.count_nonzero(is_max) == n_runs:  # no ties anywhere: every run plays its only maximum
         pick = 0.0
     else:
         pick = np.floor(rng.random(n_runs) * rank[-1])  # which maximum, counting from 0
     # The picked maximum is the first arm whose rank exceeds pick: count the arms before it.
     before = np.less_equal(rank, pick, out=is_max)
-    return np.add.reduce(before.view(np.uint8), axis=0, dtype=np.uint8 if n_arms < 256 else np.int64).astype(np.int64)
+    return np.dot(_lower_ones(n_arms)[-1], before).astype(np.int64)  # a row of ones: the count
 
 
 def tie_share(values: np.ndarray) -> np.ndarray:
@@ -461,6 +473,10 @@ class EpsilonGreedy(BanditLearner):
         return (1.0 - eps) * tie_share(self.means) + eps / self.n_arms
 
 
+#: Tables of at least this many entries (n_runs * n_arms) are worth UCB1's arm-major copies.
+_ARM_MAJOR_SIZE = 4096
+
+
 class UCB1(BanditLearner):
     """UCB1 (Auer, Cesa-Bianchi and Fischer 2002, Figure 1), with a scaled bonus.
 
@@ -483,8 +499,11 @@ class UCB1(BanditLearner):
 
     def _reset_state(self) -> None:
         self._inv_sqrt_counts = np.full((self.n_runs, self.n_arms), np.inf)  # 1/sqrt(n), kept up to date
-        # Arm-major (n_arms, n_runs) copies of the means and 1/sqrt(n), and buffers, for select.
-        by_arm = (self.n_arms, self.n_runs)
+        # On large tables select works arm-major, from (n_arms, n_runs) copies of the means and
+        # 1/sqrt(n) and buffers; on small ones numpy's per-call overhead dominates, and the extra
+        # copies would cost more than they save (timed in bench/RESULTS.md).
+        self._by_arm = self.n_runs * self.n_arms >= _ARM_MAJOR_SIZE
+        by_arm = (self.n_arms, self.n_runs) if self._by_arm else (0, 0)
         self._means_by_arm = np.zeros(by_arm)
         self._inv_sqrt_by_arm = np.full(by_arm, np.inf)
         self._index_by_arm = np.empty(by_arm)
@@ -493,6 +512,8 @@ class UCB1(BanditLearner):
     def _learn(self, arms, rewards, context) -> None:
         inv_sqrt = 1.0 / np.sqrt(self._new_counts)
         self._inv_sqrt_counts.reshape(-1)[self._flat] = inv_sqrt
+        if not self._by_arm:
+            return
         by_arm = arms * self.n_runs + self._rows  # the same entries in the arm-major tables
         self._inv_sqrt_by_arm.reshape(-1)[by_arm] = inv_sqrt
         self._means_by_arm.reshape(-1)[by_arm] = self._new_means
@@ -509,6 +530,8 @@ class UCB1(BanditLearner):
         return np.where(self.counts > 0, self.means, np.inf)
 
     def select(self, context=None) -> np.ndarray:
+        if not self._by_arm:
+            return argmax_ties(self.index(), self.rng)
         # argmax_ties(self.index(), rng), the same arms from the same draws, computed arm-major
         # in preallocated buffers (tests/test_bandits.py checks that the two agree).
         scale = self.alpha * math.sqrt(2.0 * math.log(max(self.t, 1)))

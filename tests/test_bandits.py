@@ -265,9 +265,10 @@ def test_argmax_ties_follows_its_rule_draw_for_draw(n_arms):
 
 def test_ucb1_select_is_argmax_ties_of_its_index():
     """select computes the index arm-major in its own buffers: the same arms from the same draws."""
-    for alpha in (1.0, 0.0):
-        learner = B.UCB1(4, 300, rng=3, alpha=alpha)
-        env = BernoulliBandit([0.1, 0.1, 0.5, 0.5], 300, rng=4)
+    for alpha, n_runs in ((1.0, 2000), (0.0, 2000), (1.0, 300)):  # arm-major from 4,096 entries
+        learner = B.UCB1(4, n_runs, rng=3, alpha=alpha)
+        assert learner._by_arm == (n_runs == 2000)
+        env = BernoulliBandit([0.1, 0.1, 0.5, 0.5], n_runs, rng=4)
         for _ in range(60):
             expected = B.argmax_ties(learner.index(), np.random.default_rng(learner.t))
             learner.rng = np.random.default_rng(learner.t)
