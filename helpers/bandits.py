@@ -61,6 +61,23 @@ def row_max(values: np.ndarray) -> np.ndarray:
     return values[np.arange(values.shape[0]), values.argmax(axis=1)]
 
 
+def argmax_ties(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Row-wise argmax of ``values`` (n_runs, n_arms), ties broken uniformly at random.
+
+    ``+inf`` entries (unplayed arms in UCB-type indices) tie with each other. Returns
+    ``(n_runs,)`` int64. Random tie-breaking matters: with ``argmax``'s first-index rule a
+    greedy learner whose estimates are all zero would always play arm 0. One uniform number u per
+    run is drawn, and only on steps where some run has a tie; a run with m maxima plays the
+    ``floor(u m)``-th of them in arm order (counting from 0). Computed by
+    :func:`argmax_ties_by_arm` on the transposed table where some run has a tie.
+    """
+    choice = values.argmax(axis=1)
+    top = values.reshape(-1)[_row_starts(*values.shape) + choice]
+    if np.count_nonzero(values == top[:, None]) == values.shape[0]:  # no ties anywhere: one cheap count
+        return choice
+    return argmax_ties_by_arm(np.ascontiguousarray(values.T), rng)
+
+
 @functools.lru_cache(maxsize=16)
 def _row_starts(n_runs: int, n_arms: int) -> np.ndarray:
     """Flat index of each row's first entry in a C-ordered (n_runs, n_arms) table (read-only)."""
@@ -69,25 +86,31 @@ def _row_starts(n_runs: int, n_arms: int) -> np.ndarray:
     return starts
 
 
-def argmax_ties(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Row-wise argmax of ``values`` (n_runs, n_arms), ties broken uniformly at random.
+@functools.lru_cache(maxsize=16)
+def _lower_ones(n: int) -> np.ndarray:
+    lower = np.tril(np.ones((n, n)))
+    lower.flags.writeable = False
+    return lower
 
-    ``+inf`` entries (unplayed arms in UCB-type indices) tie with each other. Returns
-    ``(n_runs,)`` int64. Random tie-breaking matters: with ``argmax``'s first-index rule a
-    greedy learner whose estimates are all zero would always play arm 0. One uniform number per
-    run is drawn, and only on steps where some run has a tie.
+
+def argmax_ties_by_arm(values: np.ndarray, rng: np.random.Generator, out: np.ndarray | None = None) -> np.ndarray:
+    """:func:`argmax_ties` of ``values.T``: here ``values`` is arm-major, (n_arms, n_runs).
+
+    Arm-major is faster: every reduction over the arms of a run runs along contiguous rows of
+    n_runs values, with no per-run work and no Python loop, tied runs or not. ``out``: an optional
+    (n_arms, n_runs) bool buffer. Returns ``(n_runs,)`` int64.
     """
-    n_runs, n_arms = values.shape
-    starts = _row_starts(n_runs, n_arms)
-    choice = values.argmax(axis=1)
-    is_max = values == values.reshape(-1)[starts + choice][:, None]
-    if np.count_nonzero(is_max) == n_runs:  # no ties anywhere: one cheap count
-        return choice
-    positions = np.flatnonzero(is_max)  # flat positions of all maxima, sorted by row
-    n_max = np.bincount(positions // n_arms, minlength=n_runs)  # maxima per row, >= 1
-    first = np.cumsum(n_max) - n_max  # where each row's maxima start in `positions`
-    pick = (rng.random(n_runs) * n_max).astype(np.int64)  # uniform in 0..n_max-1
-    return positions[first + pick] - starts
+    n_arms, n_runs = values.shape
+    is_max = np.equal(values, values.max(axis=0), out=out)
+    # rank[k, r]: how many maxima run r has among arms 0..k (a product with a triangle of ones).
+    rank = np.dot(_lower_ones(n_arms), is_max)  # (np.dot: less overhead than @ on small tables)
+    if np.count_nonzero(is_max) == n_runs:  # no ties anywhere: every run plays its only maximum
+        pick = 0.0
+    else:
+        pick = np.floor(rng.random(n_runs) * rank[-1])  # which maximum, counting from 0
+    # The picked maximum is the first arm whose rank exceeds pick: count the arms before it.
+    before = np.less_equal(rank, pick, out=is_max)
+    return np.dot(_lower_ones(n_arms)[-1], before).astype(np.int64)  # a row of ones: the count
 
 
 def tie_share(values: np.ndarray) -> np.ndarray:
@@ -340,7 +363,7 @@ class BanditLearner:
         self.t += 1
         counts[flat] = n
         means[flat] = mean
-        self._flat, self._new_counts = flat, n  # for subclasses' _learn: the entries just updated
+        self._flat, self._new_counts, self._new_means = flat, n, mean  # for _learn: the entries just updated
         self._learn(arms, rewards, context)
 
     def _learn(self, arms: np.ndarray, rewards: np.ndarray, context) -> None:
@@ -450,6 +473,10 @@ class EpsilonGreedy(BanditLearner):
         return (1.0 - eps) * tie_share(self.means) + eps / self.n_arms
 
 
+#: Tables of at least this many entries (n_runs * n_arms) are worth UCB1's arm-major copies.
+_ARM_MAJOR_SIZE = 4096
+
+
 class UCB1(BanditLearner):
     """UCB1 (Auer, Cesa-Bianchi and Fischer 2002, Figure 1), with a scaled bonus.
 
@@ -472,9 +499,24 @@ class UCB1(BanditLearner):
 
     def _reset_state(self) -> None:
         self._inv_sqrt_counts = np.full((self.n_runs, self.n_arms), np.inf)  # 1/sqrt(n), kept up to date
+        # On large tables select works arm-major, from (n_arms, n_runs) copies of the means and
+        # 1/sqrt(n) and buffers; on small ones numpy's per-call overhead dominates, and the extra
+        # copies would cost more than they save (timed in bench/RESULTS.md).
+        self._by_arm = self.n_runs * self.n_arms >= _ARM_MAJOR_SIZE
+        by_arm = (self.n_arms, self.n_runs) if self._by_arm else (0, 0)
+        self._means_by_arm = np.zeros(by_arm)
+        self._inv_sqrt_by_arm = np.full(by_arm, np.inf)
+        self._index_by_arm = np.empty(by_arm)
+        self._is_max_by_arm = np.empty(by_arm, dtype=bool)
 
     def _learn(self, arms, rewards, context) -> None:
-        self._inv_sqrt_counts.reshape(-1)[self._flat] = 1.0 / np.sqrt(self._new_counts)
+        inv_sqrt = 1.0 / np.sqrt(self._new_counts)
+        self._inv_sqrt_counts.reshape(-1)[self._flat] = inv_sqrt
+        if not self._by_arm:
+            return
+        by_arm = arms * self.n_runs + self._rows  # the same entries in the arm-major tables
+        self._inv_sqrt_by_arm.reshape(-1)[by_arm] = inv_sqrt
+        self._means_by_arm.reshape(-1)[by_arm] = self._new_means
 
     def index(self) -> np.ndarray:
         """The current UCB1 indices, (n_runs, n_arms); +inf for unplayed arms.
@@ -488,7 +530,19 @@ class UCB1(BanditLearner):
         return np.where(self.counts > 0, self.means, np.inf)
 
     def select(self, context=None) -> np.ndarray:
-        return argmax_ties(self.index(), self.rng)
+        if not self._by_arm:
+            return argmax_ties(self.index(), self.rng)
+        # argmax_ties(self.index(), rng), the same arms from the same draws, computed arm-major
+        # in preallocated buffers (tests/test_bandits.py checks that the two agree).
+        scale = self.alpha * math.sqrt(2.0 * math.log(max(self.t, 1)))
+        index = self._index_by_arm
+        if scale > 0:
+            np.multiply(self._inv_sqrt_by_arm, scale, out=index)
+            index += self._means_by_arm
+        else:
+            np.copyto(index, self._means_by_arm)
+            index[self._inv_sqrt_by_arm == np.inf] = np.inf
+        return argmax_ties_by_arm(index, self.rng, out=self._is_max_by_arm)
 
     def probs(self, context=None) -> np.ndarray:
         return tie_share(self.index())

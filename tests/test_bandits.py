@@ -236,6 +236,47 @@ def test_greedy_breaks_ties_at_random():
     assert np.all(np.abs(freq - 0.2) < 0.03)
 
 
+def reference_argmax_ties(values, rng):
+    """The rule argmax_ties documents, one run at a time: u drawn only if some run ties, and a run
+    with m maxima plays the floor(u m)-th of them."""
+    is_max = values == values.max(axis=1, keepdims=True)
+    if is_max.sum() == len(values):
+        return values.argmax(axis=1)
+    u = rng.random(len(values))
+    return np.array([np.flatnonzero(row)[int(ur * row.sum())] for row, ur in zip(is_max, u, strict=True)])
+
+
+@pytest.mark.parametrize("n_arms", [2, 3, 10, 300])
+def test_argmax_ties_follows_its_rule_draw_for_draw(n_arms):
+    rng = np.random.default_rng(n_arms)
+    for share_tied in (0.0, 0.01, 0.5):
+        values = rng.random((400, n_arms))
+        tied = rng.random(values.shape) < share_tied
+        values[tied] = np.inf  # several maxima in some runs, in any position
+        values[0] = 0.0  # a run whose arms all tie (with share_tied 0: the only tied run)
+        if share_tied == 0.0:
+            values[0, 1] = 1.0
+        got = B.argmax_ties(values, np.random.default_rng(1))
+        np.testing.assert_array_equal(got, reference_argmax_ties(values, np.random.default_rng(1)))
+        by_arm = B.argmax_ties_by_arm(np.ascontiguousarray(values.T), np.random.default_rng(1))
+        np.testing.assert_array_equal(by_arm, got)
+        assert got.dtype == np.int64
+
+
+def test_ucb1_select_is_argmax_ties_of_its_index():
+    """select computes the index arm-major in its own buffers: the same arms from the same draws."""
+    for alpha, n_runs in ((1.0, 2000), (0.0, 2000), (1.0, 300)):  # arm-major from 4,096 entries
+        learner = B.UCB1(4, n_runs, rng=3, alpha=alpha)
+        assert learner._by_arm == (n_runs == 2000)
+        env = BernoulliBandit([0.1, 0.1, 0.5, 0.5], n_runs, rng=4)
+        for _ in range(60):
+            expected = B.argmax_ties(learner.index(), np.random.default_rng(learner.t))
+            learner.rng = np.random.default_rng(learner.t)
+            arms = learner.select()
+            np.testing.assert_array_equal(arms, expected)
+            learner.update(arms, env.pull(arms))
+
+
 # ---------------------------------------------------------------------------------------------
 # argument checks
 
