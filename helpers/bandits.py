@@ -220,7 +220,8 @@ def klucb_index(means, counts, t, c: float = 0.0, tol: float = 1e-12) -> np.ndar
         means: empirical mean reward of each arm, shape (..., n_arms), in [0, 1].
         counts: number of plays of each arm, same shape, non-negative integers.
         t: total number of plays so far (scalar).
-        c: weight of the ``ln ln t`` term (the paper's Theorem 2, asymptotic optimality, needs 3;
+        c: weight of the ``ln ln t`` term (the paper's regret bound, and with it asymptotic optimality,
+            is proved for 3;
             the authors recommend 0 in practice).
         tol: stop when every iterate moved less than this.
 
@@ -553,7 +554,8 @@ class KLUCB(BanditLearner):
 
     Plays the arm maximising the largest mean q still plausible after n plays with empirical
     mean p: ``n kl(p, q) <= ln t + c ln ln t``. With ``c = 3`` its regret matches the Lai-Robbins
-    lower bound asymptotically (Garivier and Cappé 2011, Theorem 2); the default ``c = 0`` is the
+    lower bound asymptotically (Garivier and Cappé 2011, the main regret bound of section 3 and its
+    corollary for Bernoulli rewards); the default ``c = 0`` is the
     authors' recommendation in practice. Unplayed arms have an infinite index. Rewards must lie in [0, 1].
     ``probs`` is one-hot on the argmax (split evenly between tied arms).
     """
