@@ -554,7 +554,7 @@ class KLUCB(BanditLearner):
 
     Plays the arm maximising the largest mean q still plausible after n plays with empirical
     mean p: ``n kl(p, q) <= ln t + c ln ln t``. With ``c = 3`` its regret matches the Lai-Robbins
-    lower bound asymptotically (Garivier and Cappé 2011, the main regret bound of section 3 and its
+    lower bound asymptotically (Garivier and Cappé 2011, its finite-time regret bound and the
     corollary for Bernoulli rewards); the default ``c = 0`` is the
     authors' recommendation in practice. Unplayed arms have an infinite index. Rewards must lie in [0, 1].
     ``probs`` is one-hot on the argmax (split evenly between tied arms).
