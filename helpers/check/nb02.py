@@ -172,7 +172,10 @@ def exercise_5(kl_interval) -> Verdict:
     got = []
     for mean, count, t in zip(means, counts, ts, strict=True):
         try:
-            got.append(np.asarray(kl_interval(float(mean), int(count), float(t)), dtype=float).reshape(-1))
+            out = kl_interval(float(mean), int(count), float(t))
+            if out is None and not got:  # the stub as given
+                return unanswered(name)
+            got.append(np.asarray(out, dtype=float).reshape(-1))
         except Exception as exc:  # a student's function may fail in any way: say how, and on which case
             return report(False, name, f"kl_interval({mean:.4g}, {count}, {t:.0f}) raised {type(exc).__name__}: {exc}")
         if got[-1].shape != (2,):
