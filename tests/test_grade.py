@@ -60,15 +60,17 @@ def test_grading_a_folder_writes_scores_and_leaves_submissions_alone(submissions
         ("alice_02_bandit_math.ipynb", "02_bandit_math", "2", "0", "no answer"),
         ("alice_02_bandit_math.ipynb", "02_bandit_math", "3", "0", "error"),
         ("alice_02_bandit_math.ipynb", "02_bandit_math", "4", "0", "timeout"),
+        ("alice_02_bandit_math.ipynb", "02_bandit_math", "5", "0", "no answer"),
         ("bob/homework.ipynb", "02_bandit_math", "1", "0", "not yet"),
         ("bob/homework.ipynb", "02_bandit_math", "2", "0", "no answer"),  # no cell calls it
         ("bob/homework.ipynb", "02_bandit_math", "3", "0", "no answer"),  # the stored tick is ignored
         ("bob/homework.ipynb", "02_bandit_math", "4", "0", "no answer"),
+        ("bob/homework.ipynb", "02_bandit_math", "5", "0", "no answer"),
     ]
     assert {path: path.read_bytes() for path in submissions.rglob("*") if path.is_file()} == before
     printed = capsys.readouterr().out
     assert "notes.ipynb: skipped" in printed
-    assert "alice_02_bandit_math.ipynb  02_bandit_math  1 / 4" in printed
+    assert "alice_02_bandit_math.ipynb  02_bandit_math  1 / 5" in printed
 
 
 def test_score_reads_verdicts_and_failures_without_a_kernel():

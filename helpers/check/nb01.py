@@ -14,35 +14,35 @@ import pandas as pd
 
 from helpers import cleaning, tables
 from helpers import data as raw_data
-from helpers.check import as_number, is_close, report
+from helpers.check import SIG_FIGS, Verdict, check_number, is_close, report, unanswered, within_sig_figs
 
 BULK_UNITS = 1_000
-NO_ANSWER = "No answer given yet."
 
 
 def _raw() -> pd.DataFrame:
     return raw_data.load_online_retail()
 
 
-def exercise_1(answer) -> bool:
-    """Share (0..1) of the raw table's total line value that sits on lines without a CustomerID.
+def exercise_1(answer) -> Verdict:
+    """Share (0..1) of the raw table's total line value that sits on lines without a CustomerID, 3 s.f.
 
     Line value is ``Quantity * UnitPrice`` in GBP, summed with its sign over all 541,909 raw lines.
     """
     if answer is None:
-        return report(False, "Exercise 1", NO_ANSWER)
+        return unanswered("Exercise 1")
     raw = _raw()
     value = cleaning.line_revenue(raw)
-    expected = float(value[raw[raw_data.CUSTOMER].isna()].sum() / value.sum())
-    if is_close(answer, expected, rtol=1e-4, atol=0):
-        return report(True, "Exercise 1")
-    hint = "Sum Quantity × UnitPrice over the raw lines whose CustomerID is missing and divide by the sum over all lines."
-    value = as_number(answer)
-    if value is None:
-        hint = "Give one number, a share between 0 and 1."
-    elif is_close(value, expected * 100, rtol=1e-4, atol=0):
-        hint = "Give a share between 0 and 1, not a percentage."
-    return report(False, "Exercise 1", hint)
+    missing = raw[raw_data.CUSTOMER].isna()
+    mistakes = [
+        (value[~missing].sum() / value.sum(), "That is the share of the lines WITH a CustomerID."),
+        (missing.mean(), "That is a share of lines; the exercise asks for a share of value (quantity times price)."),
+        (value[missing].sum(), "That is the value itself, in GBP; divide it by the value of the whole table."),
+        (value[missing].clip(lower=0).sum() / value.clip(lower=0).sum(),
+         "Keep the sign: returns and cancellations subtract value, in both sums."),
+    ]
+    return check_number(answer, value[missing].sum() / value.sum(), "Exercise 1",
+                        "Which lines have no customer, what is each line worth, and what is the whole table worth? "
+                        "Section 2.3 computes the line values.", fraction=True, mistakes=mistakes)
 
 
 def _bulk_fixture() -> pd.DataFrame:
@@ -63,7 +63,7 @@ def exercise_2(rule: Callable, result: cleaning.CleaningResult) -> bool:
     """
     name = "Exercise 2"
     if rule is None:
-        return report(False, name, NO_ANSWER)
+        return unanswered(name)
     if not callable(rule):
         return report(False, name, "Pass your rule function itself (no call), then the pipeline's result.")
     fixture = _bulk_fixture()
@@ -73,7 +73,7 @@ def exercise_2(rule: Callable, result: cleaning.CleaningResult) -> bool:
     except Exception as exc:  # a student's rule may fail in any way: say how
         return report(False, name, f"Your rule raised {type(exc).__name__}: {exc}")
     if out is None and result is None:  # the stub as given
-        return report(False, name, NO_ANSWER)
+        return unanswered(name)
     if not isinstance(out, cleaning.RuleResult):
         return report(False, name, "A rule returns a cleaning.RuleResult (show_source(cleaning.RuleResult) shows its fields).")
     if not fixture.equals(before):
@@ -102,23 +102,55 @@ def exercise_2(rule: Callable, result: cleaning.CleaningResult) -> bool:
     return report(ok, name, "Append your rule after the default ones (rules=cleaning.default_rules() + [rule]).")
 
 
-def exercise_3(answer) -> bool:
-    """Mean number of new (never bought before) items per discovery visit of the validation month.
-
-    Accepted within 0.05 of the exact value, so an answer rounded to one decimal passes.
-    """
+def exercise_3(answer) -> Verdict:
+    """Mean number of new (never bought before) items per discovery visit of the validation month, 3 s.f."""
     if answer is None:
-        return report(False, "Exercise 3", NO_ANSWER)
-    visits = tables.discovery_visits(tables.load_course_tables(), "valid")
-    expected = float(visits[tables.N_TARGETS].mean())
-    ok = is_close(answer, expected, rtol=0, atol=0.05)
-    hint = ("Which visits make up the discovery task of the validation month, and which of a visit's "
-            "products count as new: all of its basket, or only what the customer never bought before?")
-    if not ok and np.ndim(answer) == 0:
-        try:
-            if is_close(answer, float(tables.discovery_visits(tables.load_course_tables(), "test")[tables.N_TARGETS].mean()),
-                        rtol=0, atol=0.05):
-                hint = "That is the test month; the exercise asks for the validation month ('valid')."
-        except (TypeError, ValueError):
-            pass
-    return report(ok, "Exercise 3", hint)
+        return unanswered("Exercise 3")
+    course = tables.load_course_tables()
+    visits = tables.discovery_visits(course, "valid")
+    mistakes = [
+        (tables.discovery_visits(course, "test")[tables.N_TARGETS].mean(),
+         "That is the test month; the exercise asks for the validation month ('valid')."),
+        (visits[tables.N_ITEMS].mean(), "That counts every product of the visit; count only the new ones."),
+        (visits[tables.N_TARGETS].median(), "That is the median; the exercise asks for the mean."),
+    ]
+    return check_number(answer, visits[tables.N_TARGETS].mean(), "Exercise 3",
+                        "Which visits make up the discovery task of the validation month, and which of a visit's "
+                        "products count as new: all of its basket, or only what the customer never bought before?",
+                        mistakes=mistakes)
+
+
+def exercise_4(answer) -> Verdict:
+    """``(count, share)`` for the raw table: lines that repeat an earlier line in all eight columns
+    (exact count), and their share (0..1, 3 s.f.) of the raw total value, with its sign."""
+    name = "Exercise 4"
+    if answer is None:
+        return unanswered(name)
+    raw = _raw()
+    value = cleaning.line_revenue(raw)
+    repeats = raw.duplicated(keep="first")
+    every_copy = raw.duplicated(keep=False)
+    try:
+        count, share = (np.asarray(part, dtype=float) for part in answer)
+    except (TypeError, ValueError):
+        return report(False, name, "Give a pair (count, share): two numbers.")
+    expected_share = value[repeats].sum() / value.sum()
+    count_ok = is_close(count, int(repeats.sum()), rtol=0, atol=0)
+    share_ok = within_sig_figs(share, expected_share, SIG_FIGS)
+    if count_ok and share_ok:
+        return report(True, name)
+    if is_close(count, int(every_copy.sum()), rtol=0, atol=0):
+        hint = "That counts every copy, the first one too; a line is a duplicate only if an earlier line is identical."
+    elif is_close(count, int(raw.duplicated(subset=[c for c in raw.columns if c != raw_data.INVOICE_DATE]).sum()),
+                  rtol=0, atol=0):
+        hint = "Compare all eight columns, the invoice date too."
+    elif count_ok and within_sig_figs(share, 100 * expected_share, SIG_FIGS):
+        hint = "Right count; give the share as a fraction between 0 and 1, not a percentage."
+    elif count_ok and within_sig_figs(share, value[every_copy].sum() / value.sum(), SIG_FIGS):
+        hint = "Right count; the share should cover the same lines (the repeats, not their first copies)."
+    elif count_ok:
+        hint = "Right count; the share divides the repeats' value by the value of all 541,909 raw lines."
+    else:
+        hint = ("Which pandas method tells, line by line, whether an identical line came before? Count those lines "
+                "(the ledger's 5,222 is not the answer: that rule saw a table the earlier rules had already changed).")
+    return report(False, name, hint)

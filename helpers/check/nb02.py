@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from helpers import bandits, data, metrics
-from helpers.check import Verdict, as_number, is_close, report, unanswered
+from helpers.check import Verdict, check_number, report, unanswered
 
 CAMPAIGN = "men"  # exercise 4 works on all items of this campaign
 
@@ -30,14 +30,23 @@ def inputs_for_exercise_1() -> tuple[np.ndarray, np.ndarray, int]:
 
 
 def exercise_1(index) -> Verdict:
-    """The UCB1 index (alpha = 1) of every arm of ``inputs_for_exercise_1()``, shape (4,)."""
+    """The UCB1 index (alpha = 1) of every arm of ``inputs_for_exercise_1()``, shape (4,), 3 s.f."""
     if index is None:
         return unanswered("Exercise 1")
     means, counts, t = inputs_for_exercise_1()
-    expected = bandits.ucb1_index(means, counts, t)
-    hint = ("The bonus is sqrt(2 ln t / n) with the natural log, t the total number of plays and n the arm's "
-            "count; an arm never played gets an infinite index (np.inf), so that it is tried first.")
-    return report(is_close(index, expected, rtol=1e-9), "Exercise 1", hint)
+    with np.errstate(divide="ignore"):
+        def bonus_index(bonus):
+            return np.where(counts > 0, means + bonus, np.inf)
+        mistakes = [
+            (bonus_index(np.sqrt(2 * np.log10(t) / counts)), "Use the natural logarithm (np.log), not log10."),
+            (bonus_index(np.sqrt(np.log(t) / counts)), "Look again at the size of the bonus in section 6: "
+             "a factor is missing."),
+            (bonus_index(np.sqrt(2 * np.log(t) / counts)) - means, "The index is the estimate plus the bonus, "
+             "not the bonus alone."),
+        ]
+    return check_number(index, bandits.ucb1_index(means, counts, t), "Exercise 1",
+                        "Section 6 defines the index: what is t, what is n, and what does an arm never played "
+                        "get? Answer one number per arm.", mistakes=mistakes)
 
 
 def inputs_for_exercise_2() -> tuple[np.ndarray, np.ndarray]:
@@ -55,13 +64,13 @@ def exercise_2(posterior) -> Verdict:
     successes = np.bincount(arms, weights=clicks, minlength=3)
     failures = np.bincount(arms, weights=1 - clicks, minlength=3)
     expected = np.stack([1.0 + successes, 1.0 + failures])
-    hint = ("Start every arm at Beta(1, 1); each click adds 1 to that arm's first parameter, each shown-but-"
-            "not-clicked round adds 1 to its second. Answer a pair (a, b) of arrays of shape (3,).")
-    try:
-        got = np.asarray(posterior, dtype=float)
-    except (TypeError, ValueError):
-        got = None
-    return report(got is not None and is_close(got, expected), "Exercise 2", hint)
+    mistakes = [(np.stack([successes, failures]), "Start from the prior Beta(1, 1): both parameters begin at 1."),
+                (expected[::-1], "The first parameter counts clicks, the second the rounds without one."),
+                (np.stack([1.0 + successes, 1.0 + successes + failures]),
+                 "The second parameter counts the rounds without a click, not all the rounds.")]
+    return check_number(posterior, expected, "Exercise 2",
+                        "Section 7: learning is counting. Answer a pair (a, b) of arrays of shape (3,), "
+                        "one entry per arm.", sig_figs=None, mistakes=mistakes)
 
 
 def inputs_for_exercise_3() -> dict:
@@ -78,18 +87,24 @@ def exercise_3(new_preferences) -> Verdict:
     pi = bandits.softmax(d["preferences"][None, :])[0]
     onehot = np.eye(4)[d["arm"]]
     expected = d["preferences"] + d["step_size"] * (d["reward"] - d["baseline"]) * (onehot - pi)
-    hint = ("H_b <- H_b + step_size * (reward - baseline) * (1[b = arm] - pi(b)), with pi the softmax of the "
-            "preferences *before* the step. Every arm moves, not only the one played; the changes sum to 0.")
-    return report(is_close(new_preferences, expected, rtol=1e-9), "Exercise 3", hint)
+    played_only = d["preferences"] + d["step_size"] * (d["reward"] - d["baseline"]) * onehot * (1 - pi)
+    no_baseline = d["preferences"] + d["step_size"] * d["reward"] * (onehot - pi)
+    mistakes = [(played_only, "Every arm's preference moves, not only the one played."),
+                (no_baseline, "Subtract the baseline from the reward."),
+                (2 * d["preferences"] - expected, "Wrong sign: the arm played moves up when the reward beats the "
+                 "baseline.")]
+    return check_number(new_preferences, expected, "Exercise 3",
+                        "Section 9 derives the update: which probabilities enter it, before or after the step? "
+                        "The changes must sum to 0.", mistakes=mistakes)
 
 
-def _crossover_horizon(means: np.ndarray) -> int:
-    """Smallest integer T >= 2 with C ln T < T * mean gap (C: the Lai-Robbins constant)."""
+def _crossover_horizon(means: np.ndarray, log=math.log, gap: float | None = None) -> int:
+    """Smallest integer T >= 2 with C log(T) < T * gap (C: the Lai-Robbins constant; gap: the mean gap)."""
     c = metrics.lai_robbins_constant(means)
-    gap = float(np.mean(means.max() - means))
+    gap = float(np.mean(means.max() - means)) if gap is None else gap
 
     def below(t: int) -> bool:
-        return c * math.log(t) < gap * t
+        return c * log(t) < gap * t
 
     if below(2):
         return 2
@@ -107,18 +122,79 @@ def _crossover_horizon(means: np.ndarray) -> int:
     return hi
 
 
-def exercise_4(horizon) -> Verdict:
-    """Smallest horizon at which the Lai-Robbins bound of the 34-item 'men' problem drops below the
-    regret of uniform play (click rates of the random logs as the arm means)."""
-    if horizon is None:
-        return unanswered("Exercise 4")
+def _men_click_rates() -> np.ndarray:
     logs = data.load_open_bandit("random", CAMPAIGN)
     shown = np.bincount(logs.actions, minlength=logs.n_actions)
     clicked = np.bincount(logs.actions, weights=logs.rewards, minlength=logs.n_actions)
-    expected = _crossover_horizon(clicked / shown)
-    hint = ("Use metrics.lai_robbins_constant on the 34 per-item click rates (clicks / impressions); uniform "
-            "play loses T times the average gap. Find where C ln T first falls below that (natural log); "
-            "the answer is in the hundreds of thousands.")
-    value = as_number(horizon)
-    ok = value is not None and abs(value - expected) <= 0.005 * expected
-    return report(ok, "Exercise 4", hint)
+    return clicked / shown
+
+
+def exercise_4(horizon) -> Verdict:
+    """Smallest horizon at which the Lai-Robbins bound of the 34-item 'men' problem drops below the
+    regret of uniform play (click rates of the random logs as the arm means), 3 s.f."""
+    if horizon is None:
+        return unanswered("Exercise 4")
+    rates = _men_click_rates()
+    mistakes = [(_crossover_horizon(rates, log=math.log10), "Use the natural logarithm, as the bound does."),
+                (_crossover_horizon(rates, gap=float(np.max(rates.max() - rates))),
+                 "Uniform play loses the average gap per round, not the largest one.")]
+    return check_number(horizon, _crossover_horizon(rates), "Exercise 4",
+                        "Section 4 has both curves for all 34 items (left panel): find where they cross. "
+                        "The answer is in the hundreds of thousands.", mistakes=mistakes)
+
+
+def _kl_lower(mean: float, count: int, t: float) -> float:
+    """The lower KL confidence bound, from the package's upper one: kl(p, q) = kl(1 - p, 1 - q)."""
+    return 1.0 - float(bandits.klucb_index([1.0 - mean], [count], t)[0])
+
+
+def inputs_for_exercise_5(n_cases: int = 200, seed: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(means, counts, ts)`` of exercise 5's test cases, each of shape (n_cases,): click-like and
+    larger means (a tenth of them exactly 0, a few exactly 1), counts 1 to 5,000, t from the count to 10^6."""
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(1, 5_001, n_cases)
+    clicks = rng.binomial(counts, rng.choice([0.0, 0.005, 0.02, 0.3, 0.7, 1.0], n_cases,
+                                             p=[0.1, 0.3, 0.3, 0.15, 0.1, 0.05]))
+    ts = counts + rng.integers(0, 1_000_000, n_cases)
+    return clicks / counts, counts, ts
+
+
+def exercise_5(kl_interval) -> Verdict:
+    """A function ``kl_interval(mean, count, t) -> (lower, upper)``: the smallest and the largest q in
+    [0, 1] with ``count * kl(mean, q) <= ln t``. Checked on the cases of ``inputs_for_exercise_5()``
+    against the package's KL-UCB index (upper) and its mirror image (lower), 3 s.f."""
+    name = "Exercise 5"
+    if kl_interval is None:
+        return unanswered(name)
+    if not callable(kl_interval):
+        return report(False, name, "Pass your function itself (no call): the checker calls it on its own cases.")
+    means, counts, ts = inputs_for_exercise_5()
+    got = []
+    for mean, count, t in zip(means, counts, ts, strict=True):
+        try:
+            out = kl_interval(float(mean), int(count), float(t))
+            if out is None and not got:  # the stub as given
+                return unanswered(name)
+            got.append(np.asarray(out, dtype=float).reshape(-1))
+        except Exception as exc:  # a student's function may fail in any way: say how, and on which case
+            return report(False, name, f"kl_interval({mean:.4g}, {count}, {t:.0f}) raised {type(exc).__name__}: {exc}")
+        if got[-1].shape != (2,):
+            return report(False, name, "Return two numbers, (lower, upper).")
+    got = np.array(got)
+    upper = np.array([bandits.klucb_index([m], [n], t)[0] for m, n, t in zip(means, counts, ts, strict=True)])
+    lower = np.array([_kl_lower(m, n, t) for m, n, t in zip(means, counts, ts, strict=True)])
+    expected = np.stack([lower, upper], axis=1)
+    hoeffding = np.sqrt(np.log(ts) / (2 * counts))
+    mistakes = [(expected[:, ::-1], "Return (lower, upper), the lower end first."),
+                (np.stack([np.clip(means - hoeffding, 0, 1), np.clip(means + hoeffding, 0, 1)], axis=1),
+                 "Those are Hoeffding's bounds; the exercise asks for the KL ones."),
+                (np.stack([means, upper], axis=1), "The upper end is right; the lower end is the smallest q below "
+                 "the mean that is still plausible, not the mean itself.")]
+    bad = ~np.isclose(got, expected, rtol=5e-3, atol=1e-12).all(axis=1)
+    hint = ("Bisection needs an interval where the condition changes once: on which side of the mean is "
+            "kl(mean, q) increasing in q, and where is it decreasing? Look at the cases mean = 0 and mean = 1 too.")
+    if bad.any():
+        i = int(np.argmax(bad))
+        hint += (f" First wrong case: mean = {means[i]:.4g}, count = {counts[i]}, t = {ts[i]:.0f}; "
+                 f"you returned ({got[i, 0]:.4g}, {got[i, 1]:.4g}).")
+    return check_number(got, expected, name, hint, mistakes=mistakes)

@@ -11,9 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers import slate_bandits, slate_replay
-from helpers.check import Verdict, is_close, report
-
-NO_ANSWER = "No answer given yet."
+from helpers.check import Verdict, check_number, report, unanswered
 
 
 def inputs_for_exercise_1() -> dict[str, np.ndarray]:
@@ -28,7 +26,7 @@ def inputs_for_exercise_1() -> dict[str, np.ndarray]:
 def exercise_1(slate) -> Verdict:
     """The items of the slate that ``choices`` composes from ``lists`` (exercise 1's inputs)."""
     if slate is None:
-        return report(False, "Exercise 1", NO_ANSWER)
+        return unanswered("Exercise 1")
     ex = inputs_for_exercise_1()
     env = slate_replay.SlateReplay(ex["lists"][None], [np.array([], dtype=np.int64)], k=len(ex["choices"]))
     expected = env.fixed(ex["choices"])[0][0]
@@ -52,12 +50,18 @@ def inputs_for_exercise_2() -> dict[str, np.ndarray]:
 def exercise_2(estimate) -> Verdict:
     """The pseudo-inverse estimate (mean over the 3 rounds) of the target policy's visit reward."""
     if estimate is None:
-        return report(False, "Exercise 2", NO_ANSWER)
+        return unanswered("Exercise 2")
     ex = inputs_for_exercise_2()
     expected = float(slate_bandits.pseudo_inverse(ex["rewards"], ex["target"], ex["logging"]).mean())
-    hint = ("Per round: w_j = target / logging for each slot; the round's term is reward * (sum_j w_j - k + 1) "
-            "with k = 2 slots; average the three terms (one number).")
-    return report(is_close(estimate, expected, rtol=1e-9), "Exercise 2", hint)
+    rewards, target, logging = ex["rewards"], ex["target"], ex["logging"]
+    k = target.shape[1]
+    ratio = target / logging
+    mistakes = [(float(np.mean(rewards * ratio.sum(axis=1))), "Each slot's ratio counts once, but the slate's "
+                 "reward must not be counted k times: look again at the constant term."),
+                (float(np.mean(rewards * (ratio.sum(axis=1) - k))), "Off by one in the constant term.")]
+    return check_number(estimate, expected, "Exercise 2",
+                        "Section 8 writes the estimator: one ratio per slot, target over logging probability, then "
+                        "one term per round; average the three rounds (one number).", mistakes=mistakes)
 
 
 def _greedy_value(env: slate_replay.SlateReplay) -> int:
@@ -79,12 +83,11 @@ def exercise_3(sequence, env) -> Verdict:
     """A composition (k,) built greedily, slot by slot, to maximise visits hit on ``env`` (the
     October replay): it must hit at least as many visits as the checker's own greedy composition."""
     if sequence is None:
-        return report(False, "Exercise 3", NO_ANSWER)
+        return unanswered("Exercise 3")
     if not isinstance(env, slate_replay.SlateReplay):
         return report(False, "Exercise 3", "Pass the October replay (valid_replay) as the second argument.")
-    hint = ("For slot j = 1..k, try every strategy s appended to the slots chosen so far, compose those j slots "
-            "on every visit (env.compose with the first j choices; fill the rest arbitrarily and keep the first j "
-            "positions), count visits with a bought item, keep the best s. Answer: k strategy indices.")
+    hint = ("Greedy means slot by slot: for each slot, keep the strategy that adds the most visits hit to the "
+            "slots already chosen (section 5 composes a slate slot by slot). Answer: k strategy indices.")
     try:
         got = np.asarray(sequence, dtype=np.int64).reshape(-1)
     except (TypeError, ValueError):
