@@ -472,17 +472,25 @@ class LinearItemBandit:
             (self.n_runs, self.n_features, 1)))[:, :, 0]
         return np.einsum("rcd,rd->rc", x, draw)
 
-    def select(self, candidates, k: int = 1) -> np.ndarray:
+    def select(self, candidates, k: int = 1, mask=None) -> np.ndarray:
         """Indices of the ``k`` highest-scoring candidates in each run, best first: (n_runs, k).
 
-        Ties are broken at random. ``k`` must not exceed the number of candidates.
+        Ties are broken at random. ``mask``: None (every candidate may be shown), or booleans
+        (n_candidates,) or (n_runs, n_candidates), True where a candidate may be shown in that run
+        (so runs replaying different visits share one candidate list). ``k`` must not exceed the
+        number of candidates allowed in any run.
         """
         scores = self.scores(candidates)
         k = _check_int("k", k, 1)
-        if k > scores.shape[1]:
-            raise ValueError(f"k={k} exceeds the {scores.shape[1]} candidates")
+        allowed = np.ones(scores.shape, dtype=bool) if mask is None else np.asarray(mask)
+        if allowed.dtype != bool or allowed.shape not in (scores.shape, scores.shape[1:]):
+            raise ValueError(f"mask must be booleans of shape {scores.shape[1:]} or {scores.shape}, "
+                             f"got {allowed.dtype} {allowed.shape}")
+        allowed = np.broadcast_to(allowed, scores.shape)
+        if k > allowed.sum(axis=1).min():
+            raise ValueError(f"k={k} exceeds the {allowed.sum(axis=1).min()} candidates allowed in some run")
         noise = self.rng.random(scores.shape) * 1e-12 * (1.0 + np.abs(scores))  # random tie-breaking
-        return np.argsort(-(scores + noise), axis=1, kind="stable")[:, :k]
+        return np.argsort(np.where(allowed, -(scores + noise), np.inf), axis=1, kind="stable")[:, :k]
 
     def update(self, features, rewards) -> None:
         """Learn from the shown items: ``features`` (n_runs, k, d) and ``rewards`` (n_runs, k) finite."""

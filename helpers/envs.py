@@ -408,6 +408,14 @@ class ReplayEnv:
         self.order = np.ascontiguousarray(order, dtype=np.int64)
         self.t = 0
 
+    def with_contexts(self, contexts) -> ReplayEnv:
+        """The same rewards, days and visit orders with other ``contexts`` (n_visits, n_features), or
+        None: an ablation that drops features replays the very same visit orders."""
+        twin = ReplayEnv(self.rewards, contexts, self.n_runs, order=self.order_kind, days=self.days,
+                         arm_names=self.arm_names, rng=self.rng)
+        twin.order = self.order.copy()
+        return twin
+
     def visits_at(self, t: int) -> np.ndarray:
         """The visit replayed at step t in each run, (n_runs,)."""
         return self.order[t]

@@ -277,6 +277,22 @@ def test_item_bandit_selects_distinct_top_items_and_finds_a_good_direction(rng):
     assert bandit.theta[0, 1] > 0 > bandit.theta[0, 2]
 
 
+def test_item_bandit_mask_keeps_each_run_to_its_own_candidates(rng):
+    bandit = cx.LinearItemBandit(2, 3, rng=0)
+    bandit.update(np.tile([[[1.0, 1.0]]], (3, 1, 1)), np.ones((3, 1)))  # item score grows with x[1]
+    cands = np.column_stack([np.ones(6), np.arange(6.0)])
+    mask = np.ones((3, 6), dtype=bool)
+    mask[0, 4:] = False  # run 0 may not show its two best items
+    mask[1, ::2] = False  # run 1 only the odd ones
+    pick = bandit.select(cands, k=2, mask=mask)
+    np.testing.assert_array_equal(pick, [[3, 2], [5, 3], [5, 4]])
+    np.testing.assert_array_equal(bandit.select(cands, k=2, mask=np.arange(6) < 3), [[2, 1]] * 3)
+    with pytest.raises(ValueError, match="exceeds"):
+        bandit.select(cands, k=4, mask=mask)
+    with pytest.raises(ValueError, match="mask"):
+        bandit.select(cands, k=1, mask=np.ones(5, dtype=bool))
+
+
 def test_item_bandit_bad_inputs():
     with pytest.raises(ValueError, match="method"):
         cx.LinearItemBandit(3, method="greedy")

@@ -135,6 +135,17 @@ def test_orders_time_shuffle_daily():
     assert not np.array_equal(order_before, daily.order)  # reorder draws fresh ones
 
 
+def test_with_contexts_keeps_rewards_days_and_visit_orders():
+    contexts = np.arange(8.0).reshape(4, 2)
+    env = ReplayEnv(REWARDS, contexts, n_runs=5, order="daily", days=np.array([0, 0, 1, 1]), rng=3)
+    twin = env.with_contexts(contexts[:, :1])
+    np.testing.assert_array_equal(twin.order, env.order)
+    assert twin.n_features == 1 and twin.rewards is env.rewards and twin.order_kind == "daily"
+    twin.reorder()  # the twin's orders are its own copy
+    assert not np.array_equal(twin.order, env.order)
+    assert env.with_contexts(None).n_features == 0
+
+
 def test_fixed_and_oracle_rewards_follow_each_runs_order():
     env = ReplayEnv(REWARDS, n_runs=4, order="shuffle", rng=0)
     np.testing.assert_array_equal(env.fixed_rewards(1), REWARDS[env.order, 1])
