@@ -202,3 +202,23 @@ def test_notebook_page_shows_the_stored_outputs(name):
             for line in lines:
                 assert line in text, f"{name}: a stored output is not on the page: {line!r}"
     assert len(re.findall(r'<img [^>]*src="\.\./_images/[0-9a-f]+\.png"', page)) == figures
+
+
+def test_a_phone_opens_the_sidebar_in_course_order_and_the_page_contents(server, browser):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server + "notebooks/02_bandit_math.html")
+    for toggle, dialog in (("primary-toggle", "pst-primary-sidebar-modal"),
+                           ("secondary-toggle", "pst-secondary-sidebar-modal")):
+        button = next(b for b in browser.find_elements("css selector", f"button.{toggle}") if b.is_displayed())
+        button.click()
+        WebDriverWait(browser, 10).until(lambda b, d=dialog: b.execute_script(f"return document.getElementById('{d}').open"))
+        links = [a.get_attribute("href") for a in browser.find_elements("css selector", f"#{dialog} a")
+                 if a.is_displayed()]
+        if toggle == "primary-toggle":
+            paths = [urllib.parse.urlsplit(link).path for link in links]
+            shown = [name for path in paths for name in site.NOTEBOOKS if path.endswith(f"notebooks/{name}.html")]
+            assert shown == list(site.NOTEBOOKS), links
+        else:
+            assert any("#" in link and "02_bandit_math.html" in link for link in links), links
+        browser.execute_script(f"document.getElementById('{dialog}').close()")

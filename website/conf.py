@@ -21,7 +21,8 @@ copyright = "the course's authors; code MIT, data CC BY 4.0"
 html_title = "Bandits and BERT"
 language = "en"
 
-extensions = ["myst_nb"]
+# githubpages writes .nojekyll, without which GitHub Pages hides _static/ and _images/.
+extensions = ["myst_nb", "sphinx.ext.githubpages"]
 root_doc = "index"
 # The original notebooks behind each page's download link are files, not pages.
 exclude_patterns = ["notebooks/_ipynb"]
@@ -42,6 +43,7 @@ html_theme_options = {
     "use_repository_button": True,
     # each notebook page's banner links the original .ipynb; the theme's button would offer the staged copy
     "use_download_button": False,
+    "use_fullscreen_button": False,
     "home_page_in_toc": True,
     "show_toc_level": 2,
 }
@@ -50,6 +52,7 @@ html_context = {"default_mode": "auto"}
 html_favicon = "_static/favicon.svg"
 html_static_path = ["_static"]
 html_css_files = ["course.css"]
+html_js_files = ["sidebar-toggle.js"]
 html_show_sourcelink = False
 
 # MathJax 3.2.2 from the django-static-mathjax wheel, served from the site itself (no CDN).
