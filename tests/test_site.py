@@ -75,6 +75,14 @@ def test_links_point_at_site_pages_or_at_github():
     assert link(site.COLAB_BADGE, "notebooks/x.ipynb", "notebooks/x.ipynb", pages) == "../_assets/colab-badge.svg"
 
 
+def test_a_link_to_a_missing_file_stops_the_build():
+    with pytest.raises(ValueError, match="does not exist"):
+        site.site_link("docs/no_such_guide.md", "README.md", "index.md", site.staged_paths())
+    with pytest.raises(ValueError, match="does not exist"):
+        site.rewrite_links("![a figure](figures/missing.png)", "docs/teaching.md", "docs/teaching.md",
+                           site.staged_paths())
+
+
 def test_the_glossary_page_has_every_row_of_notebook_00s_glossary():
     notebook = nbformat.read(REPO_ROOT / site.GLOSSARY_SOURCE, as_version=4)
     cell = next(c.source for c in notebook.cells if c.cell_type == "markdown" and "Glossary" in c.source)

@@ -8,7 +8,8 @@ executed: each page shows what the notebook stores. This script stages the sourc
 - ``README.md`` becomes the home page; the course notebooks, the instructor guide, the offline
   install guide and the data pages keep their paths, so their relative links still resolve;
 - a link to a file of the repository that is not on the site (CONTRIBUTING.md, the solutions)
-  points at it on GitHub; the Colab badge is a local image, so pages load with no network;
+  points at it on GitHub, and a link to a file that does not exist stops the build; images and the
+  Colab badge are local, so pages load with no network;
 - each notebook's Colab badge line becomes a banner: Open in Colab, download the ``.ipynb``,
   and the run time read from the notebook's own "Expected run time" line;
 - the glossary section of notebook 00 is also a page of its own.
@@ -66,6 +67,7 @@ GLOSSARY_SOURCE = "notebooks/00_setup_and_roadmap.ipynb"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 LOCAL_BADGE = "_assets/colab-badge.svg"
 GITHUB = f"https://github.com/{REPOSITORY}"
+IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".svg")
 
 MARKDOWN_LINK = re.compile(r"(\]\()([^)\s]+)(\))")
 RUN_TIME = re.compile(r"\*\*Expected run time[.:]?\*\*[.:]?\s*(.+?)(?:\n\s*\n|$)", re.DOTALL)
@@ -84,7 +86,8 @@ def site_link(target: str, origin: str, staged: str, pages: dict[str, str]) -> s
 
     ``staged`` is where ``origin`` lies in the site's sources. A page of the site gets a relative
     link to it; any other file of the repository a link to GitHub; web addresses and in-page
-    anchors stay as they are.
+    anchors stay as they are. An image of the repository is copied into the sources beside its page;
+    a link to a file that does not exist stops the build.
     """
     if target == COLAB_BADGE:
         return posixpath.relpath(LOCAL_BADGE, posixpath.dirname(staged) or ".")
@@ -92,8 +95,14 @@ def site_link(target: str, origin: str, staged: str, pages: dict[str, str]) -> s
         return target
     path, hash_, fragment = target.partition("#")
     in_repo = posixpath.normpath(posixpath.join(posixpath.dirname(origin), path))
+    if not (REPO / in_repo).exists():
+        raise ValueError(f"{origin}: the link {target} points at {in_repo}, which does not exist")
     if in_repo in pages:
         return posixpath.relpath(pages[in_repo], posixpath.dirname(staged) or ".") + hash_ + fragment
+    if in_repo.lower().endswith(IMAGES):
+        (SRC / in_repo).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / in_repo, SRC / in_repo)
+        return posixpath.relpath(in_repo, posixpath.dirname(staged) or ".")
     kind = "tree" if path.endswith("/") or (REPO / in_repo).is_dir() else "blob"
     return f"{GITHUB}/{kind}/{BRANCH}/{in_repo}" + hash_ + fragment
 
