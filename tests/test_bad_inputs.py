@@ -319,5 +319,5 @@ def test_a_nan_answer_on_an_empty_input_is_not_correct():
 def test_an_incomplete_table_gets_a_hint_not_a_traceback(capsys):
     columns = ["method", "base", "lam", "NDCG@10", "category coverage"]
     table = pd.DataFrame([("mmr", "bert", 0.5, 0.1, 0.4)], columns=columns)
-    assert not nb05.exercise_4(("mmr", "bert", 0.5), table)
+    assert not nb05.exercise_4(("mmr", "bert", 0.5), table, "trending")
     assert "complete sweep" in capsys.readouterr().out
