@@ -5,10 +5,17 @@ Usage, from the repository root::
     python -m helpers.regenerate                     # every notebook, solutions included
     python -m helpers.regenerate notebooks/02_*.ipynb
     python -m helpers.regenerate --links             # only rewrite Colab links and set-up cells
+    python -m helpers.regenerate --record-times notebooks/0*.ipynb   # ... and store run times
 
 ``--links`` is for a change of :data:`helpers.config.REPOSITORY` or ``BRANCH`` (a fork, a release
 tag): it rewrites every Open-in-Colab link (notebooks, README, docs) and every Colab set-up cell
 without running anything.
+
+``--record-times`` writes each course notebook's wall time to ``docs/run_times.json`` (with the
+date, machine and versions), the one measurement that the README, the notebook headers and the
+instructor guide quote through :func:`run_time_text` (a test keeps them equal). Record it in one
+"Restart & Run All" of notebooks 00 to 07 in order from empty caches (``COURSE_CACHE_DIR`` and
+``COURSE_ARTIFACTS_DIR`` set to new folders), as a learner's first pass through the course.
 
 Each notebook runs in a fresh kernel in its own folder under the ``default`` profile (unless
 ``COURSE_PROFILE`` says otherwise). Before it runs, its Colab set-up cell is written (or
@@ -20,12 +27,16 @@ fallback is its first frame (0%), which would mislead a reader.
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
+import platform
 import re
 import time
+from datetime import date
 from pathlib import Path
 
-from helpers.config import REPO_ROOT, colab_setup_source, colab_url
+from helpers.config import REPO_ROOT, colab_setup_source, colab_url, package_version
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 COLAB_TAG = "colab-setup"
@@ -121,12 +132,42 @@ def run_notebook(path: Path, timeout: int = 900) -> float:
     return elapsed
 
 
+RUN_TIMES = REPO_ROOT / "docs" / "run_times.json"
+
+
+def run_time_text(seconds: float) -> str:
+    """How the course quotes a run time: "about 40 s" (to 10 s) below 55 s, else "about 2.5 min" (to 0.5 min)."""
+    if seconds < 55:
+        return f"about {max(10, math.floor(seconds / 10 + 0.5) * 10)} s"
+    return f"about {math.floor(seconds / 30 + 0.5) / 2:g} min"
+
+
+def recorded_run_times(path: Path = RUN_TIMES) -> dict[str, float]:
+    """Seconds per course notebook (file name -> wall time) from ``docs/run_times.json``."""
+    return json.loads(path.read_text(encoding="utf-8"))["seconds"]
+
+
+def record_run_times(seconds: dict[str, float], path: Path = RUN_TIMES) -> None:
+    """Write the measured wall times of course notebooks, with when and where they were measured."""
+    record = {
+        "what": "wall time of Restart & Run All of each course notebook, run in order 00-07 from empty caches",
+        "date": date.today().isoformat(),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores available, no GPU used",
+        "python": platform.python_version(),
+        "torch": package_version("torch"),
+        "seconds": {name: round(value, 1) for name, value in sorted(seconds.items())},
+    }
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry point: run the given notebooks, or all of them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: all)")
     parser.add_argument("--links", action="store_true",
                         help="only rewrite Colab links and set-up cells (notebooks, README, docs); run nothing")
+    parser.add_argument("--record-times", action="store_true",
+                        help=f"write the course notebooks' wall times to {RUN_TIMES.relative_to(REPO_ROOT)}")
     args = parser.parse_args(argv)
     use_course_profile()
     paths = args.notebooks or sorted((REPO_ROOT / "notebooks").glob("*.ipynb")) + sorted(
@@ -137,9 +178,15 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{len(changed)} files now link to {colab_url('')}", *(f"  {p.relative_to(REPO_ROOT)}" for p in changed),
               sep="\n")
         return
+    course_times = {}
     for path in paths:
         print(f"running {path.name} ...", flush=True)
-        print(f"  done in {run_notebook(path.resolve()):.0f} s", flush=True)
+        elapsed = run_notebook(path.resolve())
+        print(f"  done in {elapsed:.0f} s ({run_time_text(elapsed)})", flush=True)
+        if path.resolve().parent == REPO_ROOT / "notebooks":
+            course_times[path.name] = elapsed
+    if args.record_times:
+        record_run_times(course_times)
 
 
 if __name__ == "__main__":
