@@ -47,3 +47,9 @@ def test_the_readme_and_the_guide_quote_the_measurement():
         assert f"| {text} |" in row, f"README row {number} should give {text}"
         assert re.search(rf"\b{number} {re.escape(text)}\b", " ".join(guide_times.split())), \
             f"docs/teaching.md should say '{number} {text}'"
+
+
+def test_solutions_quote_no_run_time_of_their_own():
+    """A solutions notebook points to its course notebook's measured time instead of a copy that drifts."""
+    for path in sorted((REPO_ROOT / "notebooks" / "solutions").glob("*.ipynb")):
+        assert "Expected run time" not in nbformat.read(path, as_version=4).cells[0].source, path.name
