@@ -90,3 +90,20 @@ def test_a_missing_folder_is_a_clear_error(tmp_path, capsys):
     assert exit_.value.code != 0
     message = capsys.readouterr().err
     assert "nowhere" in message and "does not exist" in message and "pass the folder" in message
+
+
+def test_the_guides_points_table_follows_the_notebooks_exercise_labels():
+    """docs/teaching.md weights each exercise by its label (easy 1, medium 2, hard 3) in the notebook."""
+    import re
+
+    import nbformat
+
+    from helpers.config import REPO_ROOT
+
+    weights = {"easy": 1, "medium": 2, "hard": 3}
+    guide = (REPO_ROOT / "docs" / "teaching.md").read_text(encoding="utf-8")
+    for path in sorted((REPO_ROOT / "notebooks").glob("0*.ipynb")):
+        text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+        labels = [(int(n), weights[w]) for n, w in re.findall(r"\*\*Exercise (\d+) \((easy|medium|hard)", text)]
+        row = f"| {', '.join(f'{n} ({w})' for n, w in labels)} | {sum(w for _, w in labels)} |"
+        assert re.search(rf"^\| {path.name[:2]} [^|]+ {re.escape(row)}$", guide, re.M), (path.name, row)
