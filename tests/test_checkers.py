@@ -134,3 +134,11 @@ def test_a_wrong_number_gets_the_message_of_its_mistake(answer, message, capsys)
     assert not check_number(answer, 0.12349, "Exercise 9", "the general hint", fraction=True,
                             mistakes=[(0.1, "off by one")])
     assert message in capsys.readouterr().out
+
+
+def test_a_function_exercise_says_what_to_pass(capsys):
+    from helpers.check import not_a_function
+
+    assert not not_a_function(None, "Exercise 9") and "No answer given yet." in capsys.readouterr().out
+    assert not not_a_function(0.5, "Exercise 9") and "Pass your function itself" in capsys.readouterr().out
+    assert not_a_function(len, "Exercise 9") is None and capsys.readouterr().out == ""

@@ -61,6 +61,21 @@ def unanswered(exercise: str) -> Verdict:
     return report(False, exercise, NO_ANSWER)
 
 
+def not_a_function(answer, exercise: str, how: str = "Pass your function itself (no call): the checker "
+                                                         "calls it on its own cases.") -> Verdict | None:
+    """The verdict for an exercise whose answer is a function, when there is nothing to call.
+
+    ``None`` (the stub) gets :func:`unanswered`; anything else that is not callable gets ``how``.
+    Returns ``None`` when ``answer`` is callable, so the checker goes on:
+    ``if (verdict := not_a_function(f, "Exercise 3")) is not None: return verdict``.
+    """
+    if answer is None:
+        return unanswered(exercise)
+    if not callable(answer):
+        return report(False, exercise, how)
+    return None
+
+
 def is_close(answer, expected, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
     """True when ``answer`` is numeric, has the shape of ``expected`` and is close to it.
 

@@ -14,7 +14,16 @@ import pandas as pd
 
 from helpers import cleaning, tables
 from helpers import data as raw_data
-from helpers.check import SIG_FIGS, Verdict, check_number, is_close, report, unanswered, within_sig_figs
+from helpers.check import (
+    SIG_FIGS,
+    Verdict,
+    check_number,
+    is_close,
+    not_a_function,
+    report,
+    unanswered,
+    within_sig_figs,
+)
 
 BULK_UNITS = 1_000
 
@@ -62,10 +71,9 @@ def exercise_2(rule: Callable, result: cleaning.CleaningResult) -> bool:
     ``clean_transactions(raw, rules=cleaning.default_rules() + [rule])``.
     """
     name = "Exercise 2"
-    if rule is None:
-        return unanswered(name)
-    if not callable(rule):
-        return report(False, name, "Pass your rule function itself (no call), then the pipeline's result.")
+    if (verdict := not_a_function(rule, name, "Pass your rule function itself (no call), then the pipeline's "
+                                  "result.")) is not None:
+        return verdict
     fixture = _bulk_fixture()
     before = fixture.copy()
     try:

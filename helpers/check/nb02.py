@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from helpers import bandits, data, metrics
-from helpers.check import Verdict, check_number, report, unanswered
+from helpers.check import Verdict, check_number, not_a_function, report, unanswered
 
 CAMPAIGN = "men"  # exercise 4 works on all items of this campaign
 
@@ -164,10 +164,8 @@ def exercise_5(kl_interval) -> Verdict:
     [0, 1] with ``count * kl(mean, q) <= ln t``. Checked on the cases of ``inputs_for_exercise_5()``
     against the package's KL-UCB index (upper) and its mirror image (lower), 3 s.f."""
     name = "Exercise 5"
-    if kl_interval is None:
-        return unanswered(name)
-    if not callable(kl_interval):
-        return report(False, name, "Pass your function itself (no call): the checker calls it on its own cases.")
+    if (verdict := not_a_function(kl_interval, name)) is not None:
+        return verdict
     means, counts, ts = inputs_for_exercise_5()
     got = []
     for mean, count, t in zip(means, counts, ts, strict=True):

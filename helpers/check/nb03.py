@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from helpers import metrics
-from helpers.check import Verdict, check_number, is_close, report, unanswered, within_sig_figs
+from helpers.check import Verdict, check_number, is_close, not_a_function, report, unanswered, within_sig_figs
 
 #: The trending windows (days) that exercise 3 compares on October.
 TRENDING_WINDOWS = (3, 7, 14, 28)
@@ -261,10 +261,8 @@ def exercise_5(forward) -> Verdict:
     Checked on fresh random weights and inputs (other sizes than ``inputs_for_exercise_5()``'s).
     """
     name = "Exercise 5"
-    if forward is None:
-        return unanswered(name)
-    if not callable(forward):
-        return report(False, name, "Pass your function itself (no call).")
+    if (verdict := not_a_function(forward, name)) is not None:
+        return verdict
     rng = np.random.default_rng()
     model = _random_scorer(rng)
     x = _random_inputs(rng, 4, 9)

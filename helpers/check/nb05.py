@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers import metrics, rerank
-from helpers.check import Verdict, check_number, report, unanswered
+from helpers.check import Verdict, check_number, not_a_function, report, unanswered
 
 
 def fixture() -> dict[str, np.ndarray]:
@@ -109,10 +109,9 @@ _MMR_MISTAKES = {
 def exercise_3(mmr_one, n_cases: int = 20, seed: int = 5) -> Verdict:
     """A function ``mmr_one(relevance (m,), embeddings (m, d), k, lam) -> k positions`` that equals
     :func:`helpers.rerank.mmr` on random cases (first pick = most relevant; ties to the lower index)."""
-    if mmr_one is None:
-        return unanswered("Exercise 3")
-    if not callable(mmr_one):
-        return report(False, "Exercise 3", "Pass your function itself: check.nb05.exercise_3(mmr_one).")
+    if (verdict := not_a_function(mmr_one, "Exercise 3", "Pass your function itself: "
+                                  "check.nb05.exercise_3(mmr_one).")) is not None:
+        return verdict
     rng = np.random.default_rng(seed)
     hint = ("Run your function on section 6's four-candidate plane example, where the MMR picks at lam 0.9 "
             "and 0.5 are printed, and compare step by step with the definition there.")
@@ -230,10 +229,9 @@ def exercise_5(dpp_update, n_cases: int = 20, seed: int = 11) -> Verdict:
     one incremental Cholesky step of greedy DPP MAP inference after picking ``j``. The checker runs
     the greedy loop with it on random kernels ``L = Diag(q) S Diag(q)`` and compares the picks and
     log-determinant gains with :func:`helpers.rerank.dpp_greedy`."""
-    if dpp_update is None:
-        return unanswered("Exercise 5")
-    if not callable(dpp_update):
-        return report(False, "Exercise 5", "Pass your function itself: check.nb05.exercise_5(dpp_update).")
+    if (verdict := not_a_function(dpp_update, "Exercise 5", "Pass your function itself: "
+                                  "check.nb05.exercise_5(dpp_update).")) is not None:
+        return verdict
     rng = np.random.default_rng(seed)
     hint = ("Check one step by hand against section 6's brute force: after your update, exp of the log of each "
             "d2[i] must equal the ratio of determinants of the kernel on the picks with and without i.")

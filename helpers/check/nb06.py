@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from helpers import data, ope
-from helpers.check import Verdict, check_number, report, unanswered
+from helpers.check import Verdict, check_number, not_a_function, report, unanswered
 
 CLIP = 5.0  # the weight cap of exercise 3
 CLIPS_4 = (2.0, 5.0, np.inf)  # the caps exercise 4 tries
@@ -106,10 +106,8 @@ def exercise_4(clipped_dr) -> Verdict:
     doubly robust with weights capped at ``clip``; checked on ``inputs_for_exercise_4()`` for the caps
     2, 5 and infinity (where it must equal ``ope.doubly_robust``), 3 s.f."""
     name = "Exercise 4"
-    if clipped_dr is None:
-        return unanswered(name)
-    if not callable(clipped_dr):
-        return report(False, name, "Pass your function itself (no call): the checker calls it on its own inputs.")
+    if (verdict := not_a_function(clipped_dr, name)) is not None:
+        return verdict
     inputs = inputs_for_exercise_4()
     got = []
     for clip in CLIPS_4:
