@@ -142,3 +142,13 @@ def test_a_function_exercise_says_what_to_pass(capsys):
     assert not not_a_function(None, "Exercise 9") and "No answer given yet." in capsys.readouterr().out
     assert not not_a_function(0.5, "Exercise 9") and "Pass your function itself" in capsys.readouterr().out
     assert not_a_function(len, "Exercise 9") is None and capsys.readouterr().out == ""
+
+
+def test_arrays_of_computed_floats_are_checked_within_tolerances(capsys):
+    from helpers.check import check_number
+
+    want = np.array([[0.5, 1e-7], [0.25, -3e-8]])
+    assert check_number(want + 1e-6, want, "Exercise 9", "hint", close=(1e-4, 1e-5))
+    assert not check_number(want + 1e-3, want, "Exercise 9", "hint", close=(1e-4, 1e-5))
+    assert not check_number(want.reshape(1, 4), want, "Exercise 9", "hint", close=(1e-4, 1e-5))
+    assert "shape (2, 2)" in capsys.readouterr().out

@@ -138,16 +138,21 @@ def within_sig_figs(answer, expected, sig_figs: int = SIG_FIGS) -> bool:
 
 
 def check_number(answer, expected, exercise: str, hint: str, *, sig_figs: int | None = SIG_FIGS,
-                 mistakes: Sequence[tuple[object, str]] = (), fraction: bool = False) -> Verdict:
+                 mistakes: Sequence[tuple[object, str]] = (), fraction: bool = False,
+                 close: tuple[float, float] | None = None) -> Verdict:
     """Report whether a numeric ``answer`` (a number, a sequence or an array) is ``expected``.
 
     ``sig_figs=None`` asks for an exact answer (a count, an index). ``mistakes`` lists
     ``(wrong_value, message)`` pairs, each a known wrong result (the value an off-by-one or
     the wrong denominator gives) and what to say when the answer matches it. With
     ``fraction=True`` an answer 100 times too large is told to give a fraction, not a percentage.
-    An answer of the wrong shape, non-numeric or NaN is told so; anything else gets ``hint``.
+    ``close=(rtol, atol)`` compares arrays of computed floats (embeddings, scores) within those
+    tolerances instead, where float32 rounding makes significant figures of near-zero entries
+    meaningless. An answer of the wrong shape, non-numeric or NaN is told so; anything else gets ``hint``.
     """
     def matches(value, target) -> bool:
+        if close is not None:
+            return is_close(value, target, rtol=close[0], atol=close[1])
         if sig_figs is None:
             return is_close(value, target, rtol=0, atol=0)
         return within_sig_figs(value, target, sig_figs)
@@ -156,13 +161,15 @@ def check_number(answer, expected, exercise: str, hint: str, *, sig_figs: int | 
         return report(True, exercise)
     try:
         got = None if isinstance(answer, (str, bytes)) else np.asarray(answer, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RuntimeError):  # RuntimeError: a torch tensor that requires grad
         got = None
     want = np.asarray(expected, dtype=float)
     if got is None:
         return report(False, exercise, f"Give a number{'s' if want.ndim else ''}, not {type(answer).__name__}.")
     if np.isnan(got).any():
         return report(False, exercise, "NaN is never right: look for an empty selection or a division by zero.")
+    if want.ndim > 1 and got.shape != want.shape:
+        return report(False, exercise, f"Give an array of shape {want.shape}; yours has shape {got.shape}.")
     if got.size != want.size:
         wanted = "one number" if want.ndim == 0 else f"{want.size} numbers"
         return report(False, exercise, f"Give {wanted}; your answer has {got.size}.")

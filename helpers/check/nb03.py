@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from helpers import metrics
-from helpers.check import Verdict, check_number, is_close, not_a_function, report, unanswered, within_sig_figs
+from helpers.check import Verdict, check_number, not_a_function, report, unanswered, within_sig_figs
 
 #: The trending windows (days) that exercise 3 compares on October.
 TRENDING_WINDOWS = (3, 7, 14, 28)
@@ -55,26 +55,6 @@ def inputs_for_exercise_2() -> list[str]:
     return ["JUMBO BAG RED RETROSPOT", "SET OF 3 CAKE TINS PANTRY DESIGN", "MUG"]
 
 
-def _check_array(answer, expected: np.ndarray, exercise: str, hint: str, mistakes=(), rtol: float = 1e-4,
-                 atol: float = 1e-5) -> Verdict:
-    """Like :func:`helpers.check.check_number` for arrays of computed values (embeddings, scores), where
-    float32 rounding makes significant figures of near-zero entries meaningless: close within ``rtol``/``atol``."""
-    if is_close(answer, expected, rtol=rtol, atol=atol):
-        return report(True, exercise)
-    try:
-        got = np.asarray(answer, dtype=float)
-    except (TypeError, ValueError, RuntimeError):
-        return report(False, exercise, f"Give an array of numbers, not {type(answer).__name__}.")
-    if got.shape != expected.shape:
-        return report(False, exercise, f"Give an array of shape {expected.shape}; yours has shape {got.shape}.")
-    if np.isnan(got).any():
-        return report(False, exercise, "NaN is never right: look for an empty selection or a division by zero.")
-    for wrong, message in mistakes:
-        if is_close(got, wrong, rtol=rtol, atol=atol):
-            return report(False, exercise, message)
-    return report(False, exercise, hint)
-
-
 def exercise_2(vectors) -> Verdict:
     """Sentence embeddings of ``inputs_for_exercise_2()`` by hand: masked mean pooling of BERT's last
     layer, then L2 normalisation; an array of shape (3, 384) equal to :func:`helpers.text.embed`'s."""
@@ -98,7 +78,7 @@ def exercise_2(vectors) -> Verdict:
          "That is the [CLS] token's vector; the embedding is a mean over tokens."),
     ]
     hint = "Compare with the mean-pooling formula of section 2, step by step: which positions, which layer, which norm?"
-    return _check_array(vectors, expected, "Exercise 2", hint, mistakes)
+    return check_number(vectors, expected, "Exercise 2", hint, mistakes=mistakes, close=(1e-4, 1e-5))
 
 
 @functools.lru_cache(maxsize=1)
@@ -284,5 +264,5 @@ def exercise_5(forward) -> Verdict:
     ]
     hint = ("Follow one visit and one item through section 6.1's model, layer by layer, with the weights' names "
             "as helpers.scorer.TwoTowerScorer gives them.")
-    return _check_array(got, variants["right"], name, hint, mistakes, rtol=1e-5, atol=1e-6)
+    return check_number(got, variants["right"], name, hint, mistakes=mistakes, close=(1e-5, 1e-6))
 
